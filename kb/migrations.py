@@ -1,0 +1,87 @@
+"""The schema, as numbered migrations. Never edit a released migration: add a new one."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from kb.db import migration
+
+
+def _script(conn: sqlite3.Connection, sql: str) -> None:
+    for statement in sql.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+@migration(1, "core")
+def m0001_core(conn: sqlite3.Connection) -> None:
+    _script(conn, """
+CREATE TABLE competitions (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE,
+    title TEXT,
+    description TEXT,
+    kind TEXT,
+    metric TEXT,
+    year INTEGER,
+    team_count INTEGER,
+    prize TEXT,
+    url TEXT,
+    catalog_number INTEGER,
+    updated_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    title TEXT,
+    author TEXT,
+    date TEXT,
+    content_type TEXT,
+    raw_sha256 TEXT NOT NULL,
+    text TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL,
+    language TEXT,
+    license TEXT,
+    site TEXT,
+    fetched_url TEXT,
+    fetched_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE document_competitions (
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    competition_id INTEGER NOT NULL REFERENCES competitions(id) ON DELETE CASCADE,
+    rank INTEGER,
+    link_kind TEXT
+);
+CREATE UNIQUE INDEX document_competitions_unique
+    ON document_competitions (document_id, competition_id, coalesce(rank, -1));
+CREATE INDEX document_competitions_comp ON document_competitions (competition_id);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    heading_path TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    UNIQUE (document_id, position)
+);
+CREATE INDEX chunks_sha ON chunks (sha256);
+CREATE TABLE embeddings (
+    model TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (model, sha256)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE chunks_fts USING fts5 (
+    title, heading, text, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TABLE catalog_links (
+    competition_id INTEGER NOT NULL REFERENCES competitions(id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    rank INTEGER,
+    kind TEXT,
+    UNIQUE (competition_id, url)
+);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+""")
