@@ -85,3 +85,28 @@ CREATE TABLE catalog_links (
 );
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
 """)
+
+
+@migration(2, "profiles_and_techniques")
+def m0002_profiles_and_techniques(conn: sqlite3.Connection) -> None:
+    _script(conn, """
+ALTER TABLE competitions ADD COLUMN modality TEXT;
+ALTER TABLE competitions ADD COLUMN task_type TEXT;
+ALTER TABLE competitions ADD COLUMN metric_family TEXT;
+CREATE INDEX competitions_modality ON competitions (modality);
+CREATE TABLE chunk_techniques (
+    chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+    technique TEXT NOT NULL,
+    category TEXT NOT NULL,
+    helped INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    snippet TEXT NOT NULL
+);
+CREATE INDEX chunk_techniques_chunk ON chunk_techniques (chunk_id);
+CREATE INDEX chunk_techniques_technique ON chunk_techniques (technique);
+CREATE TABLE tagged_chunks (
+    chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+    vocabulary TEXT NOT NULL
+)
+""")

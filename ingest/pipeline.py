@@ -1,0 +1,53 @@
+"""Stages every source shares: extract → validate → dedupe → store (embedding is batched after).
+
+A stage rejects a document by returning an Outcome with a reason; nothing raises past ``process``
+for bad content, so one broken page never loses what was already ingested.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from ingest.report import Outcome
+from kb import store
+from kb.chunking import chunk_text
+from kb.errors import ExtractError
+from kb.models import FetchedDocument
+from kb.textclean import clean
+
+log = logging.getLogger(__name__)
+
+MIN_TEXT_CHARS = 40
+
+
+def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
+    """Store ``doc`` (new/changed) or recognise it as unchanged; links are always refreshed."""
+    raw_hash = store.sha256(doc.raw)
+    existing = store.find_document(conn, doc.url)
+    if existing is not None and existing["raw_sha256"] == raw_hash:
+        with store.transaction(conn):
+            store.link_document(conn, existing["id"], doc.links)
+            store.touch_document(conn, existing["id"])
+        return Outcome(doc.url, "unchanged", document_id=existing["id"])
+    try:
+        cleaned = clean(doc.raw, doc.content_type, url=doc.url, declared_charset=doc.charset)
+    except ExtractError as e:
+        return Outcome(doc.url, "failed", reason="not_text" if "binary" in str(e) else "parse", detail=str(e))
+    except Exception as e:  # a parser bug must not abort the run; it is reported with the URL
+        log.exception("extracting %s failed", doc.url)
+        return Outcome(doc.url, "failed", reason="parse", detail=f"{type(e).__name__}: {e}")
+    if len(cleaned.text.strip()) < MIN_TEXT_CHARS:
+        return Outcome(doc.url, "failed", reason="empty", detail=f"only {len(cleaned.text.strip())} characters of text")
+    chunks = chunk_text(cleaned.text)
+    title = doc.title or cleaned.title or doc.url.rstrip("/").rsplit("/", 1)[-1]
+    row = store.DocumentRow(
+        url=doc.url, source=doc.source, title=title, author=doc.author or cleaned.meta.get("author"),
+        date=doc.date or cleaned.meta.get("date"), content_type=doc.content_type, raw_sha256=raw_hash,
+        text=cleaned.text, language=cleaned.language, license=doc.license, site=doc.site,
+        fetched_url=doc.fetched_url,
+    )
+    with store.transaction(conn):
+        doc_id, was_new = store.save_document(conn, row, chunks)
+        store.link_document(conn, doc_id, doc.links)
+    return Outcome(doc.url, "new" if was_new else "changed", document_id=doc_id, chunks=len(chunks))

@@ -1,0 +1,55 @@
+"""Counting what an ingest did: per-document outcomes and the summary the CLI prints."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+STATUSES = ("new", "changed", "unchanged", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    url: str
+    status: str  # one of STATUSES
+    reason: str = ""  # failure/skip category (http_status, timeout, robots, too_large, not_text, parse, ...)
+    detail: str = ""
+    document_id: int | None = None
+    chunks: int = 0
+
+
+@dataclass
+class Summary:
+    outcomes: list[Outcome] = field(default_factory=list)
+    embedded_chunks: int = 0
+    competitions: int = 0
+    interrupted: bool = False
+
+    def add(self, outcome: Outcome) -> Outcome:
+        self.outcomes.append(outcome)
+        return outcome
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status in ("failed", "skipped")]
+
+    def failures_by_reason(self) -> dict[str, list[Outcome]]:
+        grouped: dict[str, list[Outcome]] = {}
+        for o in self.failures:
+            grouped.setdefault(o.reason or "unknown", []).append(o)
+        return grouped
+
+    def to_dict(self) -> dict:
+        counts = Counter(o.status for o in self.outcomes)
+        return {
+            "fetched": len(self.outcomes) - counts["skipped"],
+            **{s: counts[s] for s in STATUSES},
+            "embedded_chunks": self.embedded_chunks,
+            "competitions": self.competitions,
+            "interrupted": self.interrupted,
+            "failures": [{"url": o.url, "status": o.status, "reason": o.reason, "detail": o.detail}
+                         for o in self.failures],
+        }

@@ -1,0 +1,276 @@
+"""``KnowledgeBase``: the one entry object over a KB_HOME directory (SQLite file + index files)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kb import db, dense, keyword, rank, snippets, store, vectors
+from kb.config import Settings, load_settings
+from kb.embed import Embedder, make_embedder
+from kb.errors import EmptyQueryError, IndexMismatchError, KBError, NotBuiltError
+from kb.filters import Filters, chunk_ids
+from kb.models import Competition, FetchedDocument
+
+log = logging.getLogger("kb")
+
+MAX_QUERY_CHARS = 4000
+CANDIDATES = 200
+MODES = ("hybrid", "dense", "keyword")
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    url: str
+    title: str
+    source: str
+    competition: str | None
+    competition_title: str | None
+    rank: int | None
+    score: float
+    snippet: str
+    document_id: int
+    chunk_id: int
+    heading_path: str
+    year: int | None
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k not in ("document_id", "chunk_id", "heading_path", "year")}
+
+
+def clean_query(query: str) -> str:
+    if query is None or not str(query).strip():
+        raise EmptyQueryError("the query is empty: type a few words to search for")
+    q = " ".join(str(query).split())
+    if not keyword.query_terms(q):
+        raise EmptyQueryError("the query has no words to search for (only punctuation or symbols)")
+    return q[:MAX_QUERY_CHARS]
+
+
+class KnowledgeBase:
+    """Open with :meth:`open`; every command, the app and the tests go through this object."""
+
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None, readonly: bool = False):
+        self.settings = settings
+        self.readonly = readonly
+        if not readonly:
+            settings.home.mkdir(parents=True, exist_ok=True)
+        elif not settings.db_path.exists():
+            raise NotBuiltError(f"no knowledge base at {settings.home}; build it with `kb ingest mirror DIR`")
+        self.conn: sqlite3.Connection = db.connect(settings.db_path, readonly=readonly)
+        if not readonly:
+            db.migrate(self.conn)
+        self._embedder = embedder
+        self._dense: dense.DenseIndex | None = None
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, home: str | Path | None = None, *, settings: Settings | None = None,
+             embedder: Embedder | None = None, readonly: bool = False, **overrides: object) -> KnowledgeBase:
+        """Open (creating if needed) the knowledge base in ``home`` (default: KB_HOME)."""
+        settings = settings or load_settings(home, **overrides)
+        return cls(settings, embedder=embedder, readonly=readonly)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- components -------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings.model, self.settings.device)
+        return self._embedder
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    def dense_index(self) -> dense.DenseIndex:
+        """The vector index, reloaded when a newer one was swapped in on disk."""
+        with self._lock:
+            path = self.settings.index_dir / dense.INDEX_FILE
+            if self._dense is not None and path.exists() and path.stat().st_mtime == self._dense.mtime:
+                return self._dense
+            self._dense = dense.DenseIndex.load(self.settings.index_dir, self.model_id)
+            return self._dense
+
+    # -- writing ----------------------------------------------------------------------------
+    def upsert_competitions(self, competitions: list[Competition]) -> int:
+        with store.transaction(self.conn):
+            for comp in competitions:
+                store.upsert_competition(self.conn, comp)
+        return len(competitions)
+
+    def add_document(self, doc: FetchedDocument):
+        """Clean, chunk and store one fetched document; returns an ``ingest.report.Outcome``."""
+        from ingest.pipeline import process
+
+        return process(self.conn, doc)
+
+    def embed_pending(self, progress: Callable[[int], None] | None = None) -> int:
+        """Embed chunks that have no vector under the configured model yet."""
+        return vectors.embed_pending(self.conn, self.embedder, batch_size=self.settings.batch_size,
+                                     progress=progress)
+
+    def pending_count(self) -> int:
+        return len(vectors.pending_chunks(self.conn, self.model_id))
+
+    def rebuild_index(self, *, keyword_too: bool = False) -> dense.IndexMeta:
+        """Rebuild the vector index (and optionally the keyword index) from SQLite."""
+        if keyword_too:
+            with store.transaction(self.conn):
+                store.rebuild_fts(self.conn)
+        ids, vecs = vectors.load_vectors(self.conn, self.model_id)
+        if len(ids) == 0:
+            raise NotBuiltError("there are no embedded passages yet; run `kb ingest mirror DIR` first")
+        meta = dense.write_index(self.settings.index_dir, ids, vecs, self.model_id, store.now())
+        with self._lock:
+            self._dense = None
+        return meta
+
+    # -- reading ----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        q = self.conn.execute
+        return {
+            "documents": q("SELECT count(*) FROM documents").fetchone()[0],
+            "competitions": q("SELECT count(*) FROM competitions").fetchone()[0],
+            "competitions_with_documents": q(
+                "SELECT count(DISTINCT competition_id) FROM document_competitions").fetchone()[0],
+            "chunks": q("SELECT count(*) FROM chunks").fetchone()[0],
+            "embeddings": q("SELECT count(*) FROM embeddings").fetchone()[0],
+        }
+
+    def stats(self) -> dict:
+        out: dict = dict(self.counts())
+        out["home"] = str(self.settings.home)
+        out["model"] = self.settings.model
+        out["sources"] = dict(self.conn.execute("SELECT source, count(*) FROM documents GROUP BY source").fetchall())
+        meta = dense.read_meta(self.settings.index_dir)
+        out["index"] = asdict(meta) if meta else None
+        out["last_fetched"] = self.conn.execute("SELECT max(fetched_at) FROM documents").fetchone()[0]
+        return out
+
+    def is_empty(self) -> bool:
+        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+
+    def _check_searchable(self) -> None:
+        if self.is_empty():
+            raise NotBuiltError(
+                f"the knowledge base in {self.settings.home} is empty; build it with `kb ingest mirror DIR`")
+
+    def dense_ranking(self, query_text: str, limit: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+        qvec = self.embedder.encode([query_text])[0]
+        return self.dense_index().search(qvec, limit, allowed)
+
+    def keyword_ranking(self, query_text: str, limit: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+        with self._lock:
+            return keyword.search(self.conn, query_text, limit, allowed)
+
+    def passages(self, query: str, *, limit: int = CANDIDATES, mode: str = "hybrid",
+                 **filters: object) -> list[tuple[int, float]]:
+        """Chunk ids with fused scores, best first."""
+        if mode not in MODES:
+            raise KBError(f"unknown search mode {mode!r} (choose from {', '.join(MODES)})")
+        q = clean_query(query)
+        self._check_searchable()
+        with self._lock:
+            allowed = chunk_ids(self.conn, Filters.from_kwargs(**filters))
+        if allowed is not None and not allowed:
+            return []
+        rankings: list[list[tuple[int, float]]] = []
+        weights: list[float] = []
+        if mode in ("hybrid", "dense"):
+            rankings.append(self.dense_ranking(q, limit, allowed))
+            weights.append(self.settings.hybrid_weight_dense)
+        if mode in ("hybrid", "keyword"):
+            rankings.append(self.keyword_ranking(q, limit, allowed))
+            weights.append(self.settings.hybrid_weight_keyword)
+        if len(rankings) == 1:
+            return rankings[0]
+        return rank.rrf(rankings, weights=weights)
+
+    def search(self, query: str, k: int = 10, *, mode: str = "hybrid", **filters: object) -> list[SearchResult]:
+        """Documents ranked by their best passages (one result per document), best first."""
+        if k < 1:
+            raise KBError("k must be at least 1")
+        scored = self.passages(query, limit=max(CANDIDATES, k * 20), mode=mode, **filters)
+        if not scored:
+            return []
+        with self._lock:
+            doc_of = self._chunk_documents([cid for cid, _ in scored])
+            groups = rank.group_by(scored, doc_of, limit=k)
+            return [self._result(int(doc_id), items[0], score, query, filters.get("competition"))  # type: ignore[arg-type]
+                    for doc_id, score, items in groups]
+
+    def _chunk_documents(self, ids: list[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            out.update(self.conn.execute(
+                f"SELECT id, document_id FROM chunks WHERE id IN ({','.join('?' * len(part))})", part).fetchall())
+        return out
+
+    def best_link(self, document_id: int, prefer: str | None = None) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT co.slug, co.title, co.year, dc.rank FROM document_competitions dc"
+            " JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id = ?"
+            " ORDER BY (co.slug = ?) DESC, dc.rank IS NULL, dc.rank, co.slug LIMIT 1",
+            (document_id, prefer or ""),
+        ).fetchone()
+
+    def _result(self, document_id: int, chunk_id: int, score: float, query: str,
+                prefer: str | None) -> SearchResult:
+        d = self.conn.execute("SELECT url, title, source, date FROM documents WHERE id = ?", (document_id,)).fetchone()
+        c = self.conn.execute("SELECT heading_path, text FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+        link = self.best_link(document_id, prefer)
+        year = link["year"] if link and link["year"] else _year(d["date"])
+        return SearchResult(
+            url=d["url"], title=d["title"] or d["url"], source=d["source"],
+            competition=link["slug"] if link else None, competition_title=link["title"] if link else None,
+            rank=link["rank"] if link else None, score=round(float(score), 6),
+            snippet=snippets.best_window(c["text"], query), document_id=document_id, chunk_id=chunk_id,
+            heading_path=c["heading_path"], year=year,
+        )
+
+    def document(self, url_or_id: str | int) -> dict | None:
+        """A stored document with its text, chunks and competition links."""
+        col = "id" if isinstance(url_or_id, int) else "url"
+        d = self.conn.execute(f"SELECT * FROM documents WHERE {col} = ?", (url_or_id,)).fetchone()
+        if d is None:
+            return None
+        out = dict(d)
+        out["competitions"] = [dict(r) for r in self.conn.execute(
+            "SELECT co.slug, co.title, co.year, co.url, dc.rank, dc.link_kind FROM document_competitions dc"
+            " JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id = ? ORDER BY dc.rank",
+            (d["id"],))]
+        out["chunks"] = [dict(r) for r in self.conn.execute(
+            "SELECT id, position, heading_path, text FROM chunks WHERE document_id = ? ORDER BY position", (d["id"],))]
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.embedder.encode([clean_query(text)])[0]
+
+    def check_model(self) -> None:
+        meta = dense.read_meta(self.settings.index_dir)
+        if meta and meta.model != self.model_id:
+            raise IndexMismatchError(
+                f"the vector index was built with {meta.model!r} but {self.model_id!r} is configured; "
+                "run `kb index rebuild`")
+
+
+def _year(date: str | None) -> int | None:
+    if date and len(date) >= 4 and date[:4].isdigit():
+        return int(date[:4])
+    return None

@@ -1,0 +1,47 @@
+"""Plain data records passed between ingestion, the store and the query API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Competition:
+    slug: str
+    title: str | None = None
+    description: str | None = None
+    kind: str | None = None
+    metric: str | None = None
+    year: int | None = None
+    team_count: int | None = None
+    prize: str | None = None
+    url: str | None = None
+    catalog_number: int | None = None
+
+
+@dataclass(frozen=True)
+class CompetitionLink:
+    """A document serves competition ``slug`` as the write-up of rank ``rank`` (None if unknown)."""
+
+    slug: str
+    rank: int | None = None
+    kind: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchedDocument:
+    """What a source hands to the ingestion pipeline: raw bytes plus what it knows about them."""
+
+    url: str
+    source: str
+    raw: bytes
+    content_type: str
+    charset: str | None = None
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    license: str | None = None
+    site: str | None = None
+    fetched_url: str | None = None
+    links: tuple[CompetitionLink, ...] = field(default_factory=tuple)

@@ -1,0 +1,63 @@
+"""Chunk vectors in SQLite: float32 BLOBs keyed by (model, chunk hash), so unchanged text is never re-embedded."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import numpy as np
+
+from kb.chunking import Chunk, embedding_text
+from kb.embed import Embedder
+from kb.store import transaction
+
+
+def pending_chunks(conn: sqlite3.Connection, model: str) -> list[tuple[str, str]]:
+    """(sha256, text to embed) for chunks whose vector under ``model`` is missing, one per hash."""
+    rows = conn.execute(
+        "SELECT c.sha256, min(c.id), c.heading_path, c.text, d.title FROM chunks c"
+        " JOIN documents d ON d.id = c.document_id"
+        " WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model = ? AND e.sha256 = c.sha256)"
+        " GROUP BY c.sha256",
+        (model,),
+    ).fetchall()
+    return [(r[0], embedding_text(Chunk(0, r[2], r[3]), r[4])) for r in rows]
+
+
+def embed_pending(conn: sqlite3.Connection, embedder: Embedder, *, batch_size: int = 64,
+                  commit_every: int = 512, progress: Callable[[int], None] | None = None) -> int:
+    """Embed every chunk without a vector; commit in slices so an interrupted run keeps its work."""
+    todo = pending_chunks(conn, embedder.model_id)
+    done = 0
+    for start in range(0, len(todo), commit_every):
+        part = todo[start:start + commit_every]
+        vecs = embedder.encode([t for _, t in part], batch_size=batch_size, progress=progress)
+        with transaction(conn):
+            conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (model, sha256, vector) VALUES (?, ?, ?)",
+                ((embedder.model_id, sha, vec.astype(np.float32).tobytes()) for (sha, _), vec in
+                 zip(part, vecs, strict=True)),
+            )
+        done += len(part)
+    return done
+
+
+def load_vectors(conn: sqlite3.Connection, model: str) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk ids, vectors) for every chunk that has a vector under ``model``."""
+    rows = conn.execute(
+        "SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.sha256 = c.sha256 AND e.model = ?"
+        " ORDER BY c.id",
+        (model,),
+    ).fetchall()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+    return ids, vecs
+
+
+def prune_orphans(conn: sqlite3.Connection) -> int:
+    """Drop vectors no chunk uses any more."""
+    with transaction(conn):
+        cur = conn.execute("DELETE FROM embeddings WHERE sha256 NOT IN (SELECT sha256 FROM chunks)")
+    return cur.rowcount
