@@ -53,3 +53,27 @@ class Summary:
             "failures": [{"url": o.url, "status": o.status, "reason": o.reason, "detail": o.detail}
                          for o in self.failures],
         }
+
+
+def render_summary(summary: Summary) -> str:
+    d = summary.to_dict()
+    lines = ["", "Ingest summary", "--------------"]
+    lines.append(f"{'fetched':>12}: {d['fetched']}")
+    for status in STATUSES:
+        lines.append(f"{status:>12}: {d[status]}")
+    lines.append(f"{'embedded':>12}: {d['embedded_chunks']} passages")
+    if summary.competitions:
+        lines.append(f"{'competitions':>12}: {summary.competitions}")
+    grouped = summary.failures_by_reason()
+    if grouped:
+        lines.append("")
+        lines.append("Failures and skips by reason:")
+        for reason, items in sorted(grouped.items(), key=lambda kv: -len(kv[1])):
+            lines.append(f"  {reason} ({len(items)})")
+            for o in items[:20]:
+                lines.append(f"    - {o.url}: {o.detail}")
+            if len(items) > 20:
+                lines.append(f"    … and {len(items) - 20} more")
+    if summary.interrupted:
+        lines.append("\nInterrupted: what was stored is kept; run the same command again to continue.")
+    return "\n".join(lines)

@@ -1,0 +1,38 @@
+# One command to set up and start the app (`make app`) and one to run the tests (`make test`).
+# Both create the virtual environment on first use: CPU torch pinned first, then kb itself.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+TORCH_PIN ?= torch==2.13.0
+PORT ?= 8501
+
+.PHONY: setup app test test-fast lint eval bench clean-index
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "$(TORCH_PIN)"
+	$(PIP) install -q -e ".[test]"
+	touch $@
+
+# builds the knowledge base from the default corpus (KB_MIRROR, else ../shared/corpus) when it is empty
+app: setup
+	$(VENV)/bin/kb serve --port $(PORT)
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not model and not corpus and not browser"
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+eval: setup
+	$(VENV)/bin/kb eval
+
+bench: setup
+	$(PY) bench/run_all.py

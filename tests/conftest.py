@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.api import KnowledgeBase
+from kb.embed import FakeEmbedder
+from tests.fixtures.mini_mirror import write_mirror
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path):
+    """Every test gets its own KB_HOME and never sees the developer's settings."""
+    for var in ("KB_MIRROR", "KB_MODEL", "KB_DEVICE", "KB_BATCH_SIZE", "KB_TECHNIQUES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("KB_HOME", str(tmp_path / "kbhome"))
+
+
+@pytest.fixture
+def mirror(tmp_path) -> Path:
+    return write_mirror(tmp_path / "mirror")
+
+
+@pytest.fixture
+def kb(tmp_path) -> KnowledgeBase:
+    base = KnowledgeBase.open(tmp_path / "kbhome", embedder=FakeEmbedder(), model="fake")
+    yield base
+    base.close()
+
+
+@pytest.fixture
+def built_kb(kb, mirror) -> KnowledgeBase:
+    from ingest.mirror_ingest import ingest_mirror
+
+    ingest_mirror(kb, mirror)
+    return kb

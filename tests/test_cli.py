@@ -1,0 +1,83 @@
+"""The CLI as a user sees it: exit codes, messages and the JSON contracts."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import cli, main
+
+
+@pytest.fixture
+def run(monkeypatch):
+    monkeypatch.setenv("KB_MODEL", "fake")
+
+    def invoke(*args: str):
+        runner = CliRunner()
+        return runner.invoke(cli, list(args), catch_exceptions=True)
+
+    return invoke
+
+
+def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.argv", ["kb", *args])
+    with pytest.raises(SystemExit) as e:
+        main()
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+def test_ingest_search_stats_json_contracts(run, mirror, monkeypatch, capsys):
+    monkeypatch.setenv("KB_MODEL", "fake")
+    code, out, _ = run_main(monkeypatch, capsys, "ingest", "mirror", str(mirror), "--json")
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and summary["new"] == 4 and summary["failed"] == 0
+    assert {"new", "changed", "unchanged", "failed", "embedded_chunks"} <= set(summary)
+
+    code, out, _ = run_main(monkeypatch, capsys, "search", "spectral", "features", "EEG", "--k", "2", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["query"] == "spectral features EEG" and len(data["results"]) == 2
+    first = data["results"][0]
+    assert set(first) == {"url", "title", "source", "competition", "competition_title", "rank", "score", "snippet"}
+    assert first["url"] == "https://carol.example/2014/seizure-detection/"
+
+    code, out, _ = run_main(monkeypatch, capsys, "stats", "--json")
+    stats = json.loads(out)
+    assert (stats["documents"], stats["competitions"]) == (4, 3) and stats["chunks"] > 0
+
+    code, out, _ = run_main(monkeypatch, capsys, "search", "lag", "features", "--source", "github")
+    assert code == 0 and "Store Sales Forecast · rank 2 · github" in out
+
+
+def test_empty_query_exit_code_and_message(built_kb_home, monkeypatch, capsys):
+    code, _, err = run_main(monkeypatch, capsys, "search", "   ")
+    assert code == 2 and "Error: the query is empty" in err
+
+
+def test_missing_kb_says_how_to_build(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("KB_HOME", str(tmp_path / "none"))
+    code, _, err = run_main(monkeypatch, capsys, "search", "boosting")
+    assert code == 3 and "no knowledge base at" in err and "kb ingest mirror" in err
+    code, _, err = run_main(monkeypatch, capsys, "stats")
+    assert code == 3
+
+
+def test_bad_mirror_path(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("KB_MODEL", "fake")
+    code, _, err = run_main(monkeypatch, capsys, "ingest", "mirror", str(tmp_path / "missing"))
+    assert code == 2 and "mirror folder not found" in err
+
+
+def test_help_lists_commands(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    for name in ("ingest", "search", "stats", "index", "serve"):
+        assert name in result.output
+
+
+@pytest.fixture
+def built_kb_home(mirror, monkeypatch, capsys):
+    monkeypatch.setenv("KB_MODEL", "fake")
+    code, _, _ = run_main(monkeypatch, capsys, "ingest", "mirror", str(mirror), "--json")
+    assert code == 0

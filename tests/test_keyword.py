@@ -1,0 +1,37 @@
+import sqlite3
+
+import pytest
+
+from kb.keyword import fts_query, query_terms, search
+
+
+def test_query_terms_drop_stopwords_and_dedupe():
+    assert query_terms("What is the best U-Net for the satellite images?") == ["best", "u", "net", "satellite", "images"]
+    assert query_terms("the and of") == ["the", "and", "of"]  # only stop-words: keep them
+    assert query_terms("!!! ???") == []
+
+
+@pytest.mark.parametrize("text", ['NOT boosting', 'a OR b', '"unbalanced quote', 'prefix*', 'col:umn', 'x AND (y',
+                                  "NEAR(a b)", "^start", "-minus +plus"])
+def test_fts_syntax_in_user_input_never_breaks_a_query(text):
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(title, heading, text, tokenize='porter unicode61')")
+    conn.execute("INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (1, 't', 'h', 'not boosting prefix column')")
+    assert isinstance(search(conn, text), list)
+
+
+def test_search_ranks_matching_chunk_first_and_respects_allowed():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(title, heading, text, tokenize='porter unicode61')")
+    rows = [(1, "A", "", "we used pseudo labels on the test set"), (2, "B", "", "gradient boosting with lag features"),
+            (3, "C", "", "pseudo labeling and pseudo labels again helped")]
+    conn.executemany("INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (?, ?, ?, ?)", rows)
+    hits = search(conn, "pseudo labeling")
+    assert [h[0] for h in hits][:2] == [3, 1]
+    assert hits[0][1] > hits[1][1]
+    assert search(conn, "pseudo labeling", allowed={1, 2}) == [(1, pytest.approx(hits[1][1]))]
+    assert search(conn, "pseudo", allowed=set()) == []
+
+
+def test_fts_query_quotes_terms():
+    assert fts_query('say "hi" NOT') == '"say" OR "hi"'
