@@ -68,6 +68,8 @@ class KnowledgeBase:
             db.migrate(self.conn)
         self._embedder = embedder
         self._dense: dense.DenseIndex | None = None
+        self._vocabulary = None
+        self._query_cache: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
 
     @classmethod
@@ -105,6 +107,15 @@ class KnowledgeBase:
                 return self._dense
             self._dense = dense.DenseIndex.load(self.settings.index_dir, self.model_id)
             return self._dense
+
+    @property
+    def vocabulary(self):
+        """The technique vocabulary (packaged, plus KB_TECHNIQUES files and KB_HOME/techniques.yml)."""
+        if self._vocabulary is None:
+            from kb.techniques.vocab import load_vocabulary
+
+            self._vocabulary = load_vocabulary()
+        return self._vocabulary
 
     # -- writing ----------------------------------------------------------------------------
     def upsert_competitions(self, competitions: list[Competition]) -> int:
@@ -171,8 +182,19 @@ class KnowledgeBase:
                 f"the knowledge base in {self.settings.home} is empty; build it with `kb ingest mirror DIR`")
 
     def dense_ranking(self, query_text: str, limit: int, allowed: set[int] | None) -> list[tuple[int, float]]:
-        qvec = self.embedder.encode([query_text])[0]
-        return self.dense_index().search(qvec, limit, allowed)
+        return self.dense_index().search(self._encode(query_text), limit, allowed)
+
+    def _encode(self, text: str) -> np.ndarray:
+        """Query vectors, cached: the app and the evaluation ask for the same text repeatedly."""
+        with self._lock:
+            vec = self._query_cache.get(text)
+        if vec is None:
+            vec = self.embedder.encode([text])[0]
+            with self._lock:
+                if len(self._query_cache) >= 256:
+                    self._query_cache.pop(next(iter(self._query_cache)))
+                self._query_cache[text] = vec
+        return vec
 
     def keyword_ranking(self, query_text: str, limit: int, allowed: set[int] | None) -> list[tuple[int, float]]:
         with self._lock:
@@ -259,8 +281,17 @@ class KnowledgeBase:
             "SELECT id, position, heading_path, text FROM chunks WHERE document_id = ? ORDER BY position", (d["id"],))]
         return out
 
+    def recommend(self, description: str, k: int = 10, *, exclude_competition: str | None = None,
+                  mode: str = "hybrid", **filters: object):
+        """Techniques that won competitions similar to ``description``, with evidence, and those competitions."""
+        from kb.recommender import recommend
+
+        if k < 1:
+            raise KBError("k must be at least 1")
+        return recommend(self, description, k, exclude_competition=exclude_competition, mode=mode, **filters)
+
     def encode_query(self, text: str) -> np.ndarray:
-        return self.embedder.encode([clean_query(text)])[0]
+        return self._encode(clean_query(text))
 
     def check_model(self) -> None:
         meta = dense.read_meta(self.settings.index_dir)

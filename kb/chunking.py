@@ -6,12 +6,13 @@ and each section's paragraphs are packed into passages of about ``target_words``
 - A paragraph longer than the target is split at line breaks, then sentence ends, then words
   (for CJK text without spaces: characters).
 - Consecutive passages of one section overlap: a passage starts with the last sentences (about
-  ``overlap_words``) of the passage before it, unless that one ended in a code block.
+  ``overlap_words``) of the passage before it, unless that one ended in a code block or the
+  overlap would push the passage past ``max_words``.
 - A section with fewer than ``min_words`` words is merged with the sections that follow it until the
   group reaches ``min_words``; a tiny last section joins the group before it, and a document of at
   most ``target_words`` words is a single group. When a section joins a group that already has text,
-  its heading title is kept as a line inside the passage, and each passage takes the heading path of
-  the section that contributes most of its words (the earliest on a tie).
+  its heading title is kept as a line inside the passage. A passage takes the heading path of the
+  section that holds at least half of its words, else the longest path its sections share.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 _DENSE = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han: one word each
 _HANGUL = "\uac00-\ud7af"  # Hangul syllables: half a word each (Korean also uses spaces)
@@ -197,33 +198,37 @@ def _tail(block: _Block, overlap_words: int) -> _Block | None:
     """The last sentences of ``block`` (about ``overlap_words`` words), to open the next passage."""
     if overlap_words <= 0 or block.kind != "text":
         return None
-    sentences = [s.strip() for s in _units(block.text, 1) if s.strip()]
-    kept: list[str] = []
+    units = _units(block.text, 1)
+    start = len(units)
     words = 0
-    for sentence in reversed(sentences):
-        n = count_words(sentence)
-        if words + n > overlap_words:
-            break
-        kept.insert(0, sentence)
-        words += n
-    if not kept:
+    while start > 0 and words + count_words(units[start - 1]) <= overlap_words:
+        start -= 1
+        words += count_words(units[start])
+    text = "".join(units[start:]).strip()
+    if not text:
         tokens = list(_TOKEN_RE.finditer(block.text))
-        text = block.text[tokens[-overlap_words].start():] if len(tokens) > overlap_words else block.text
-    else:
-        text = " ".join(kept)
-    if text == block.text and block.words > overlap_words:
+        text = block.text[tokens[-overlap_words].start():] if len(tokens) > overlap_words else ""
+    if not text or text == block.text.strip():
         return None
     return _Block(text, count_words(text), block.path, "overlap")
 
 
 def _passage_path(blocks: list[_Block]) -> tuple[str, ...]:
+    """The path of the section holding at least half the words, else the paths' common prefix."""
     weights: dict[tuple[str, ...], int] = {}
     for block in blocks:
-        if block.kind != "overlap":
+        if block.kind not in ("overlap", "heading"):
             weights[block.path] = weights.get(block.path, 0) + block.words
     if not weights:
         return blocks[0].path
-    return max(weights, key=lambda path: weights[path])  # max keeps the first of equal weights
+    dominant = max(weights, key=lambda path: weights[path])  # max keeps the first of equal weights
+    if weights[dominant] * 2 >= sum(weights.values()):
+        return dominant
+    prefix = dominant
+    for path in weights:
+        while path[:len(prefix)] != prefix:
+            prefix = prefix[:-1]
+    return prefix
 
 
 def _pack(group: list[_Block], target: int, maximum: int, minimum: int, overlap: int) -> list[list[_Block]]:
@@ -237,10 +242,16 @@ def _pack(group: list[_Block], target: int, maximum: int, minimum: int, overlap:
         fits_all = words + remaining <= maximum
         too_small = words < minimum and words + piece.words <= maximum
         if has_content and words + piece.words > target and not fits_all and not too_small:
+            carried: list[_Block] = []  # a merged section's title moves on with the section's text
+            while current[-1].kind == "heading":
+                carried.insert(0, current.pop())
             passages.append(current)
             lead = _tail(current[-1], overlap)
-            current = [lead] if lead else []
-            words = lead.words if lead else 0
+            current = carried
+            words = sum(block.words for block in carried)
+            if lead and lead.words + words + piece.words <= maximum:
+                current = [lead, *carried]
+                words += lead.words
             has_content = False
         current.append(piece)
         words += piece.words

@@ -110,3 +110,31 @@ CREATE TABLE tagged_chunks (
     vocabulary TEXT NOT NULL
 )
 """)
+
+
+@migration(3, "frontier")
+def m0003_frontier(conn: sqlite3.Connection) -> None:
+    _script(conn, """
+CREATE TABLE frontier (
+    url TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_status INTEGER,
+    outcome TEXT,
+    reason TEXT,
+    detail TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    fetched_at TEXT,
+    next_after TEXT,
+    discovered_from TEXT,
+    competition_slug TEXT,
+    rank INTEGER,
+    kind TEXT,
+    added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX frontier_state ON frontier (state, next_after);
+CREATE INDEX frontier_source ON frontier (source, state)
+""")

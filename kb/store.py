@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from kb.chunking import Chunk
@@ -43,6 +43,7 @@ _COMP_FIELDS = ("title", "description", "kind", "metric", "year", "team_count", 
 def upsert_competition(conn: sqlite3.Connection, comp: Competition) -> int:
     """Insert or update by slug (fields that are None keep their stored value); return the id."""
     values = {f: getattr(comp, f) for f in _COMP_FIELDS}
+    comp = replace(comp, slug=comp.slug.strip().lower())
     conn.execute(
         f"INSERT INTO competitions (slug, {', '.join(_COMP_FIELDS)}) VALUES (?, {', '.join('?' * len(_COMP_FIELDS))})"
         f" ON CONFLICT(slug) DO UPDATE SET "
@@ -54,6 +55,8 @@ def upsert_competition(conn: sqlite3.Connection, comp: Competition) -> int:
 
 
 def competition_id(conn: sqlite3.Connection, slug: str, title: str | None = None) -> int:
+    """The id of competition ``slug`` (slugs are case-insensitive), creating a bare row if unknown."""
+    slug = slug.strip().lower()
     row = conn.execute("SELECT id FROM competitions WHERE slug = ?", (slug,)).fetchone()
     if row:
         return row[0]

@@ -9,6 +9,7 @@ MAX_CODE_LINES = 40
 
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_LINE_BREAKS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -47,7 +48,8 @@ def collapse(text: str) -> str:
 def normalize(text: str) -> str:
     """Final pass: NFC, no invisible characters, single spaces, no trailing spaces, one blank line
     between blocks and around headings; code fences keep their indentation."""
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+    text = _LINE_BREAKS.sub("\n", text.replace("\r\n", "\n"))
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
     out: list[str] = []
     fence_marker = ""
     for line in text.split("\n"):
@@ -65,7 +67,7 @@ def normalize(text: str) -> str:
             out.append(line.strip())
             continue
         indent = ""
-        if _LIST_ITEM.match(line):
+        if _LIST_ITEM.match(line) and out and _LIST_ITEM.match(out[-1]):  # nested items keep their indent
             indent = " " * min(len(line) - len(line.lstrip(" ")), 8)
         line = _SPACES.sub(" ", line).strip()
         if line.startswith("#") and re.match(r"#{1,6} ", line):

@@ -124,7 +124,7 @@ def _detected(raw: bytes) -> str | None:
 
     try:
         best = from_bytes(raw).best()
-    except Exception:  # noqa: BLE001 - the detector is a heuristic; any failure means "no guess"
+    except Exception:  # the detector is a heuristic; any failure means "no guess"
         return None
     if best is None or best.encoding.startswith(("utf_16", "utf_32")):
         return None

@@ -25,13 +25,14 @@ _BLOCKS = frozenset({
 })
 _NOT_TEXT = (Comment, Doctype, Declaration, ProcessingInstruction, CData)
 _MIN_SHARE = 0.3  # trafilatura must keep at least this share of the visible text
+_MIN_PAGE_CHARS = 200  # smaller pages go straight to the DOM walker
 
 
 def parse(html: str) -> BeautifulSoup:
     """Parse possibly broken HTML; never raises on malformed markup."""
     try:
         return BeautifulSoup(html, "lxml")
-    except Exception:  # noqa: BLE001 - any parser failure falls back to the pure-Python parser
+    except Exception:  # any parser failure falls back to the pure-Python parser
         return BeautifulSoup(html, "html.parser")
 
 
@@ -48,6 +49,22 @@ def page_title(soup: BeautifulSoup) -> str | None:
     return None
 
 
+def page_meta(soup: BeautifulSoup) -> dict[str, str]:
+    """Author, date, description and keywords from <meta> tags, when present."""
+    wanted = {
+        "author": "author", "article:author": "author", "description": "description",
+        "og:description": "description", "keywords": "tags", "article:published_time": "date",
+        "date": "date", "og:title": "title",
+    }
+    meta: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        key = str(tag.get("property") or tag.get("name") or "").lower()
+        content = collapse(str(tag.get("content") or ""))
+        if key in wanted and content and wanted[key] not in meta:
+            meta[wanted[key]] = content
+    return meta
+
+
 def visible_text(soup: BeautifulSoup) -> str:
     """All text a reader would see, whitespace-collapsed."""
     parts = [
@@ -61,20 +78,24 @@ def trafilatura_markdown(html: str, soup: BeautifulSoup) -> str | None:
     """trafilatura's main-text markdown, or None when it misses most of the page or keeps a layout table."""
     import trafilatura
 
+    visible = len(visible_text(soup))
+    if visible < _MIN_PAGE_CHARS or not re.search(r"<[a-zA-Z]", html):
+        return None  # nothing to separate from boilerplate; trafilatura would only log errors
     try:
         out = trafilatura.extract(
             html, output_format="markdown", include_comments=False, include_tables=True,
             include_formatting=True, include_links=False, include_images=False, favor_recall=True,
         )
-    except Exception as exc:  # noqa: BLE001 - trafilatura failing on odd markup means "use the fallback"
+    except Exception as exc:  # trafilatura failing on odd markup means "use the fallback"
         log.debug("trafilatura failed: %s", exc)
         return None
     if not out or not out.strip():
         return None
-    if len(collapse(out)) < _MIN_SHARE * len(visible_text(soup)):
+    if len(collapse(out)) < _MIN_SHARE * visible:
         return None
-    if any(line.startswith("|") and len(line.split()) > 150 for line in out.splitlines()):
-        return None  # a page laid out in one table cell comes back as a single giant row
+    layout = [table for table in soup.find_all("table") if _is_layout_table(table)]
+    if any(len(collapse(table.get_text(" "))) > 0.5 * visible for table in layout):
+        return None  # trafilatura flattens a page laid out in a table cell into one giant row
     return out
 
 
@@ -93,7 +114,8 @@ def fragment_to_lite(html: str) -> str:
 
 def _is_layout_table(table: Tag) -> bool:
     cells = table.find_all(["td", "th"])
-    return len(cells) <= 1 or any(cell.find(["p", "div", "table", "ul", "ol", "pre", *_HEADINGS]) for cell in cells)
+    blocks = ["p", "div", "table", "ul", "ol", "pre", *_HEADINGS]
+    return len(cells) <= 1 or any(cell.find(blocks) for cell in cells)
 
 
 class _Walker:

@@ -37,3 +37,18 @@ def built_kb(kb, mirror) -> KnowledgeBase:
 
     ingest_mirror(kb, mirror)
     return kb
+
+
+@pytest.fixture(scope="session")
+def real_kb(tmp_path_factory):
+    """The real snapshot ingested with the real model, shared by the corpus tier (built once)."""
+    if not (CORPUS / "manifest.jsonl").exists():
+        pytest.skip("../shared/corpus is not available")
+    from ingest.mirror_ingest import ingest_mirror
+
+    home = tmp_path_factory.mktemp("real-kb")
+    base = KnowledgeBase.open(home, model="all-MiniLM-L6-v2")
+    summary = ingest_mirror(base, CORPUS)
+    base.first_summary = summary
+    yield base
+    base.close()

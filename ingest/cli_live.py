@@ -1,0 +1,173 @@
+"""``kb ingest catalog|url|kaggle|meta-kaggle|github|blog|status``: live ingestion commands.
+
+Registered on the ``kb ingest`` group by ``kb.cli``. Progress goes to stderr; the final summary
+(a table, or one JSON object with ``--json``) to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from ingest.report import render_summary
+
+
+def _open_kb():  # noqa: ANN202 - KnowledgeBase, imported lazily to keep `kb --help` fast
+    from kb.api import KnowledgeBase
+
+    return KnowledgeBase.open()
+
+
+def _crawl_options(fn: Callable) -> Callable:
+    opts = [
+        click.option("--limit", type=click.IntRange(min=0), help="Fetch at most N documents in this run."),
+        click.option("--fresh-days", type=click.FloatRange(min=0), default=7.0, show_default=True,
+                     help="Pages fetched within this many days are not fetched again."),
+        click.option("--retry-failed", is_flag=True, help="Retry failed pages now instead of after their backoff."),
+        click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
+                     help="Seconds between two requests to the same host."),
+        click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def _finish(data: dict, text: str, as_json: bool, interrupted: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        click.echo(text)
+    if interrupted:
+        sys.exit(130)
+
+
+def _run_urls(urls: tuple[str, ...], source: str | None, limit: int | None, fresh_days: float,
+              retry_failed: bool, delay: float, as_json: bool, whole_site: bool | None = None) -> None:
+    from ingest.live import CrawlOptions, ingest_urls, live_fetcher
+    from ingest.progress import tqdm_progress
+
+    options = CrawlOptions(fresh_days=fresh_days, retry_failed=retry_failed, limit=limit)
+    with _open_kb() as kb:
+        fetcher = live_fetcher(kb.settings, delay=delay)
+        report = ingest_urls(kb, fetcher, urls, source=source, options=options, progress=tqdm_progress,
+                             whole_site=whole_site)
+    _finish(report.to_dict(), _render(report), as_json, report.summary.interrupted)
+
+
+def _render(report) -> str:  # noqa: ANN001 - CrawlReport
+    text = render_summary(report.summary)
+    if report.not_due:
+        text += (f"\n\n{report.not_due} of {report.targets} pages were not fetched: fetched recently"
+                 " (--fresh-days) or waiting to retry (--retry-failed). See `kb ingest status`.")
+    return text
+
+
+def register(group: click.Group) -> None:
+    """Add the live ingestion commands to ``group`` (the ``kb ingest`` group)."""
+
+    @group.command("catalog")
+    @click.option("--url", "url", help="Catalog URL (default: faridrashidi/kaggle-solutions on GitHub).")
+    @click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                  help="Read the catalog from a local YAML file instead.")
+    @click.option("--competition", help="Only this competition's solution links (slug).")
+    @_crawl_options
+    def catalog_cmd(url: str | None, file: Path | None, competition: str | None, limit: int | None,
+                    fresh_days: float, retry_failed: bool, delay: float, as_json: bool) -> None:
+        """Load competitions from the solution catalog and fetch every solution link it lists."""
+        from ingest.catalog import CATALOG_URL
+        from ingest.live import CrawlOptions, ingest_catalog, live_fetcher
+        from ingest.progress import tqdm_progress
+
+        if url and file:
+            raise click.UsageError("give --url or --file, not both")
+        text = file.read_text(encoding="utf-8", errors="replace") if file else None
+        options = CrawlOptions(fresh_days=fresh_days, retry_failed=retry_failed, limit=limit)
+        with _open_kb() as kb:
+            fetcher = live_fetcher(kb.settings, delay=delay)
+            report = ingest_catalog(kb, fetcher, url=url or (file.resolve().as_uri() if file else CATALOG_URL),
+                                    text=text, competition=competition, options=options, progress=tqdm_progress)
+        _finish(report.to_dict(), _render(report), as_json, report.summary.interrupted)
+
+    @group.command("url")
+    @click.argument("urls", nargs=-1, required=True)
+    @_crawl_options
+    def url_cmd(urls: tuple[str, ...], **kw) -> None:
+        """Ingest pages by URL, each through the source that fits it (Kaggle, GitHub or blog)."""
+        _run_urls(urls, None, **kw)
+
+    @group.command("kaggle")
+    @click.argument("urls", nargs=-1, required=True)
+    @_crawl_options
+    def kaggle_cmd(urls: tuple[str, ...], **kw) -> None:
+        """Ingest Kaggle discussion topics (/c/<slug>/discussion/<id>) and write-ups (/writeups/<slug>)."""
+        _run_urls(urls, "kaggle", **kw)
+
+    @group.command("github")
+    @click.argument("urls", nargs=-1, required=True)
+    @_crawl_options
+    def github_cmd(urls: tuple[str, ...], **kw) -> None:
+        """Ingest GitHub READMEs: repo roots, /tree/<branch>/<folder> and /blob/<branch>/<file> links.
+
+        Set GITHUB_TOKEN to raise GitHub's API limit (60 requests an hour without one).
+        """
+        _run_urls(urls, "github", **kw)
+
+    @group.command("blog")
+    @click.argument("urls", nargs=-1, required=True)
+    @click.option("--site/--article", "whole_site", default=None,
+                  help="Treat each URL as a whole blog (posts from its feed or sitemap) or as one article."
+                       " Default: a blog root, feed or sitemap URL is a whole blog, anything else an article.")
+    @_crawl_options
+    def blog_cmd(urls: tuple[str, ...], whole_site: bool | None, **kw) -> None:
+        """Ingest blog posts: one article, or a whole blog through its RSS/Atom feed or sitemap."""
+        _run_urls(urls, "blog", whole_site=whole_site, **kw)
+
+    @group.command("meta-kaggle")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--limit", type=click.IntRange(min=0), help="Store at most N write-ups.")
+    @click.option("--max-rank", type=click.IntRange(min=1), help="Only write-ups of teams ranked this high or better.")
+    @click.option("--title-heuristic/--no-title-heuristic", default=True, show_default=True,
+                  help="For competitions without linked write-ups, take topics titled like solutions.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+    def meta_kaggle_cmd(directory: Path, limit: int | None, max_rank: int | None, title_heuristic: bool,
+                        as_json: bool) -> None:
+        """Ingest solution write-ups from a Meta Kaggle dump (Competitions, Teams, ForumTopics, ForumMessages)."""
+        from ingest.meta_kaggle_ingest import ingest_meta_kaggle
+        from ingest.progress import tqdm_progress
+
+        with _open_kb() as kb:
+            summary = ingest_meta_kaggle(kb, directory, progress=tqdm_progress, limit=limit, max_rank=max_rank,
+                                         heuristic=title_heuristic)
+        _finish(summary.to_dict(), render_summary(summary), as_json, summary.interrupted)
+
+    @group.command("status")
+    @click.option("--json", "as_json", is_flag=True, help="Print the frontier state as one JSON object.")
+    def status_cmd(as_json: bool) -> None:
+        """The crawl frontier: pages by state and source, fetch times, failures by reason."""
+        from ingest.frontier import Frontier
+
+        with _open_kb() as kb:
+            data = Frontier(kb.conn).status()
+        if as_json:
+            click.echo(json.dumps(data, ensure_ascii=False))
+            return
+        click.echo(render_status(data))
+
+
+def render_status(data: dict) -> str:
+    lines = ["Crawl frontier", "--------------", f"{'total':>12}: {data['total']}"]
+    lines += [f"{state:>12}: {n}" for state, n in data["by_state"].items()]
+    if data["by_source"]:
+        lines.append(f"{'by source':>12}: " + ", ".join(f"{k}={v}" for k, v in data["by_source"].items()))
+    lines.append(f"{'oldest fetch':>12}: {data['oldest_fetch'] or '—'}")
+    lines.append(f"{'newest fetch':>12}: {data['newest_fetch'] or '—'}")
+    if data["failures_by_reason"]:
+        lines += ["", f"Failures by reason ({data['failed_waiting']} waiting for their retry time):"]
+        for reason, n in data["failures_by_reason"].items():
+            lines.append(f"  {reason} ({n}), e.g. {data['failure_examples'].get(reason, '')}")
+    return "\n".join(lines)

@@ -1,0 +1,42 @@
+"""The interface every live source implements: discover → fetch → extract.
+
+``discover`` expands what a user or the catalog gave (a page, a repo, a whole blog) into targets,
+one per document; ``fetch`` fetches one target through the shared :class:`~ingest.http.Fetcher`
+and extracts a :class:`~kb.models.FetchedDocument`, or returns an ``Outcome`` saying why not.
+Sources never raise for a bad page: failures are outcomes with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ingest.report import Outcome
+from kb.errors import FetchError
+from kb.models import FetchedDocument
+
+
+@dataclass(frozen=True)
+class Target:
+    """One document to fetch, with what is known about it before fetching."""
+
+    url: str
+    source: str
+    competition_slug: str | None = None
+    rank: int | None = None
+    kind: str | None = None
+    discovered_from: str | None = None
+
+
+class Source(Protocol):
+    name: str
+
+    def discover(self, url: str) -> Iterable[Target | Outcome]: ...
+
+    def fetch(self, target: Target) -> FetchedDocument | Outcome: ...
+
+
+def failed(url: str, error: FetchError) -> Outcome:
+    """The outcome for a fetch error (the HTTP status goes into the detail)."""
+    return Outcome(url, "failed", reason=error.reason, detail=error.detail or str(error))

@@ -1,0 +1,110 @@
+"""The in-repo evaluation (``kb eval``).
+
+(a) Leave-one-competition-out: each competition with write-ups is described from its catalog
+    fields only; we recommend with that competition's documents excluded and score recall@10 and
+    nDCG@10 against the techniques its own write-ups report as helping. Baselines: popularity
+    (most frequent helping techniques, computed without that competition), dense-only and
+    keyword-only retrieval.
+(b) Known-item: the same description → rank of the competition's own write-ups in ``search``
+    (MRR), for hybrid, dense and keyword retrieval.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+
+from kb.metrics import mean, ndcg_at_k, recall_at_k, reciprocal_rank
+
+K = 10
+MODES = ("hybrid", "dense", "keyword")
+SEARCH_DEPTH = 50
+
+
+def describe(row) -> str:  # noqa: ANN001 (sqlite3.Row)
+    """What a competitor would paste: title, one-line description, metric (catalog fields only)."""
+    parts = [row["title"] or row["slug"]]
+    if row["description"]:
+        parts.append(row["description"])
+    if row["metric"]:
+        parts.append(f"Evaluation metric: {row['metric']}")
+    return ". ".join(p.strip().rstrip(".") for p in parts) + "."
+
+
+def ground_truth(conn) -> tuple[dict[str, set[str]], dict[int, set[str]], dict[str, set[int]]]:  # noqa: ANN001
+    """competition → helping techniques; document → helping techniques; competition → documents."""
+    doc_tech: dict[int, set[str]] = defaultdict(set)
+    for doc_id, tech in conn.execute(
+            "SELECT DISTINCT c.document_id, ct.technique FROM chunk_techniques ct JOIN chunks c ON c.id = ct.chunk_id"
+            " WHERE ct.helped = 1"):
+        doc_tech[doc_id].add(tech)
+    comp_docs: dict[str, set[int]] = defaultdict(set)
+    for slug, doc_id in conn.execute(
+            "SELECT co.slug, dc.document_id FROM document_competitions dc JOIN competitions co"
+            " ON co.id = dc.competition_id"):
+        comp_docs[slug].add(doc_id)
+    comp_tech = {slug: set().union(*(doc_tech.get(d, set()) for d in docs)) for slug, docs in comp_docs.items()}
+    return comp_tech, doc_tech, comp_docs
+
+
+def popularity_ranking(doc_tech: dict[int, set[str]], exclude_docs: set[int], k: int = K) -> list[str]:
+    counts: Counter[str] = Counter()
+    for doc_id, techs in doc_tech.items():
+        if doc_id not in exclude_docs:
+            counts.update(techs)
+    return [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]
+
+
+def run_evaluation(kb, *, limit: int | None = None, min_relevant: int = 1,  # noqa: ANN001
+                   progress: Callable[[str], None] | None = None) -> dict:
+    conn = kb.conn
+    comp_tech, doc_tech, comp_docs = ground_truth(conn)
+    rows = conn.execute("SELECT slug, title, description, metric FROM competitions ORDER BY slug").fetchall()
+    rows = [r for r in rows if len(comp_tech.get(r["slug"], ())) >= min_relevant]
+    if limit:
+        rows = rows[:limit]
+    rec_scores: dict[str, dict[str, list[float]]] = {m: {"recall": [], "ndcg": []} for m in (*MODES, "popularity")}
+    mrr: dict[str, list[float]] = {m: [] for m in MODES}
+    start = time.perf_counter()
+    for i, row in enumerate(rows, 1):
+        slug = row["slug"]
+        query = describe(row)
+        relevant = comp_tech[slug]
+        for mode in MODES:
+            rec = kb.recommend(query, k=K, exclude_competition=slug, mode=mode)
+            ranked = [t.name for t in rec.techniques]
+            rec_scores[mode]["recall"].append(recall_at_k(ranked, relevant, K))
+            rec_scores[mode]["ndcg"].append(ndcg_at_k(ranked, relevant, K))
+            results = kb.search(query, k=SEARCH_DEPTH, mode=mode)
+            own = {str(d) for d in comp_docs[slug]}
+            mrr[mode].append(reciprocal_rank([str(r.document_id) for r in results], own))
+        pop = popularity_ranking(doc_tech, comp_docs[slug])
+        rec_scores["popularity"]["recall"].append(recall_at_k(pop, relevant, K))
+        rec_scores["popularity"]["ndcg"].append(ndcg_at_k(pop, relevant, K))
+        if progress and (i % 25 == 0 or i == len(rows)):
+            progress(f"evaluated {i}/{len(rows)} competitions")
+    return {
+        "competitions": len(rows),
+        "documents": conn.execute("SELECT count(*) FROM documents").fetchone()[0],
+        "model": kb.model_id,
+        "k": K,
+        "recommend": {m: {"recall@10": round(mean(v["recall"]), 4), "ndcg@10": round(mean(v["ndcg"]), 4)}
+                      for m, v in rec_scores.items()},
+        "known_item_mrr": {m: round(mean(v), 4) for m, v in mrr.items()},
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def format_table(report: dict) -> str:
+    lines = [f"Evaluation on {report['competitions']} competitions ({report['documents']} documents, "
+             f"model {report['model']})", "",
+             "| method | recall@10 | nDCG@10 | known-item MRR |", "|---|---|---|---|"]
+    labels = {"hybrid": "recommend, hybrid retrieval", "dense": "recommend, dense only",
+              "keyword": "recommend, keyword only", "popularity": "popularity baseline"}
+    for m in ("hybrid", "dense", "keyword", "popularity"):
+        r = report["recommend"][m]
+        mrr = report["known_item_mrr"].get(m)
+        lines.append(f"| {labels[m]} | {r['recall@10']:.3f} | {r['ndcg@10']:.3f} | "
+                     f"{'' if mrr is None else f'{mrr:.3f}'} |")
+    return "\n".join(lines)

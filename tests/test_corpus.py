@@ -1,0 +1,49 @@
+"""Corpus tier: the real snapshot through the real fetch path and the real model."""
+
+import pytest
+
+from ingest.mirror_ingest import ingest_mirror
+from tests.conftest import CORPUS
+
+pytestmark = [pytest.mark.corpus, pytest.mark.model]
+
+
+def test_all_documents_and_catalog_competitions_are_stored(real_kb):
+    s = real_kb.first_summary.to_dict()
+    assert (s["new"], s["failed"], s["skipped"]) == (292, 0, 0), s["failures"]
+    assert s["competitions"] == 709
+    assert real_kb.counts()["documents"] == 292
+    catalog = real_kb.conn.execute("SELECT count(*) FROM competitions WHERE catalog_number IS NOT NULL").fetchone()[0]
+    assert catalog == 709
+
+
+def test_reingest_is_a_no_op(real_kb):
+    s = ingest_mirror(real_kb, CORPUS).to_dict()
+    assert (s["new"], s["changed"], s["unchanged"], s["embedded_chunks"]) == (0, 0, 292, 0)
+
+
+def test_encodings_and_html_in_markdown_are_cleaned(real_kb):
+    latin = real_kb.conn.execute("SELECT text FROM documents WHERE url LIKE '%BlindApe/SeeClickPredictFix%'").fetchone()
+    gb = real_kb.conn.execute("SELECT text FROM documents WHERE url LIKE '%plantsgo/Rental-Listing-Inquiries%'").fetchone()
+    html_md = real_kb.conn.execute("SELECT text FROM documents WHERE url LIKE '%drewabbot/kaggle-seizure-prediction%'"
+                                   ).fetchone()
+    assert latin and "\ufffd" not in latin[0]
+    assert gb and "\ufffd" not in gb[0] and any("\u4e00" <= ch <= "\u9fff" for ch in gb[0])
+    assert html_md and "<div" not in html_md[0] and "<p>" not in html_md[0]
+
+
+@pytest.mark.parametrize("query, expect_any", [
+    ("pseudo labeling", ["pseudo"]),
+    ("U-Net satellite segmentation", ["u-net", "unet", "segmentation"]),
+    ("EEG seizure prediction features", ["seizure", "eeg"]),
+])
+def test_sensible_results_for_typical_queries(real_kb, query, expect_any):
+    results = real_kb.search(query, k=5)
+    assert len(results) == 5
+    top3 = " ".join((r.snippet + " " + r.title + " " + (r.competition or "")).lower() for r in results[:3])
+    assert any(word in top3 for word in expect_any), [r.url for r in results]
+
+
+def test_eeg_query_finds_seizure_competitions(real_kb):
+    results = real_kb.search("EEG seizure prediction features", k=5)
+    assert any(r.competition and "seizure" in r.competition for r in results[:3])
