@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
+from ingest.robots import RobotsCache
 from kb.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -156,12 +157,10 @@ class Fetcher:
         self.sleep = sleep
         self.clock = clock
         self._last_request: dict[str, float] = {}
-        from ingest.httpcache import HttpCache
-        from ingest.robots import RobotsCache
+        from ingest.httpcache import HttpCache  # imports this module
 
         self.cache = HttpCache(self.policy.cache_dir) if self.policy.cache_dir else None
         self.robots = RobotsCache(self._fetch_robots, self.policy.user_agent)
-        self.requests_sent = 0
 
     @property
     def max_bytes(self) -> int:
@@ -208,7 +207,8 @@ class Fetcher:
         if expect_text and not is_text_type(resp.content_type):
             raise FetchError(url, "not_text", f"content type {resp.content_type}")
         if self.cache is not None and use_cache and method == "GET" and resp.status == 200:
-            self.cache.put(url, resp)
+            if not self.cache.put(url, resp) and cached is not None:
+                self.cache.delete(url)  # the page lost its validators: the old entry must not answer for it
         return resp
 
     def validators(self, url: str) -> dict[str, str]:
@@ -255,7 +255,6 @@ class Fetcher:
         for attempt in range(policy.retries + 1):
             self._wait_turn(request.url)
             try:
-                self.requests_sent += 1
                 resp = self.transport.send(request)
             except FetchError as e:
                 if e.reason != "connection" or attempt >= policy.retries:

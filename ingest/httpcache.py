@@ -90,6 +90,10 @@ class HttpCache:
             return False
         return True
 
+    def delete(self, url: str) -> None:
+        for path in self._paths(url):
+            path.unlink(missing_ok=True)
+
     def touch(self, url: str) -> None:
         """Mark the entry as revalidated now."""
         _, meta_path = self._paths(url)

@@ -112,9 +112,12 @@ class KnowledgeBase:
     def vocabulary(self):
         """The technique vocabulary (packaged, plus KB_TECHNIQUES files and KB_HOME/techniques.yml)."""
         if self._vocabulary is None:
-            from kb.techniques.vocab import load_vocabulary
+            import os
 
-            self._vocabulary = load_vocabulary()
+            from kb.techniques.vocab import default_paths, load_vocabulary
+
+            env = {**os.environ, "KB_HOME": str(self.settings.home)}
+            self._vocabulary = load_vocabulary(default_paths(env))
         return self._vocabulary
 
     # -- writing ----------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from kb.app_queries import (
 from kb.app_render import escape_markdown
 
 # shown by default in the popularity chart when the vocabulary has them
-FAVOURITES = ("gradient boosting", "lightgbm", "transformer", "convolutional neural network", "pseudo labeling",
-              "ensembling", "data augmentation")
+FAVOURITES = ("gradient boosted trees", "xgboost", "lightgbm", "transformer", "bert", "cnn", "pseudo labeling")
 DEFAULT_TECHNIQUES = 4
+MIN_DOCUMENTS = 10  # write-ups per period of the popularity chart
 
 
 def render(kb: KnowledgeBase) -> None:
@@ -72,7 +72,8 @@ def _popularity(kb: KnowledgeBase, counts: dict[str, int], years: dict[int, int]
         st.info("No technique has been tagged yet.")
         return
     if "techs" not in st.session_state:
-        preferred = [t for t in FAVOURITES if t in counts][:DEFAULT_TECHNIQUES]
+        by_lower = {t.lower(): t for t in counts}
+        preferred = [by_lower[f] for f in FAVOURITES if f in by_lower][:DEFAULT_TECHNIQUES]
         st.session_state["techs"] = preferred or list(counts)[:DEFAULT_TECHNIQUES]
     st.session_state["techs"] = [t for t in st.session_state["techs"] if t in counts]
     chosen = st.multiselect("Techniques", list(counts), key="techs",
@@ -81,14 +82,48 @@ def _popularity(kb: KnowledgeBase, counts: dict[str, int], years: dict[int, int]
         st.caption("Choose a few techniques to compare.")
         return
     share = popularity_frame(technique_years(kb, chosen), years)
-    st.line_chart(share, y_label="% of that year's write-ups crediting it", x_label="year")
+    st.line_chart(share, y_label="% of write-ups crediting it", x_label="competition year")
+    st.caption(f"Share of each period's write-ups that credit the technique; thin years are pooled so that "
+               f"each period holds at least {MIN_DOCUMENTS} write-ups.")
 
 
-def popularity_frame(by_technique: dict[str, dict[int, int]], documents: dict[int, int]) -> pd.DataFrame:
-    """Percent of each year's write-ups that credit each technique (years with no write-ups left out)."""
-    frame = pd.DataFrame({t: {y: 100.0 * by_year.get(y, 0) / n for y, n in documents.items() if n}
-                          for t, by_year in by_technique.items()})
-    return frame.sort_index().rename_axis("year")
+def year_bins(documents: dict[int, int], min_documents: int = MIN_DOCUMENTS) -> dict[int, str]:
+    """Year -> period label: consecutive years are pooled until a period holds ``min_documents``
+    write-ups, so a year with two write-ups cannot swing a technique's share to 50%."""
+    bins: dict[int, str] = {}
+    pending: list[int] = []
+    total = 0
+    for year in sorted(documents):
+        pending.append(year)
+        total += documents[year]
+        if total >= min_documents:
+            bins.update(dict.fromkeys(pending, _period(pending)))
+            pending, total = [], 0
+    if pending:  # the last years: their own period, unless too thin to say anything
+        last = [y for y in bins if bins[y] == bins[max(bins)]] if bins and total < min_documents / 2 else []
+        bins.update(dict.fromkeys(last + pending, _period(last + pending)))
+    return bins
+
+
+def _period(years: list[int]) -> str:
+    return str(years[0]) if len(years) == 1 else f"{years[0]}–{str(years[-1])[-2:]}"
+
+
+def popularity_frame(by_technique: dict[str, dict[int, int]], documents: dict[int, int],
+                     min_documents: int = MIN_DOCUMENTS) -> pd.DataFrame:
+    """Percent of each period's write-ups that credit each technique (periods from :func:`year_bins`)."""
+    bins = year_bins(documents, min_documents)
+    totals: dict[str, int] = {}
+    for year, n in documents.items():
+        totals[bins[year]] = totals.get(bins[year], 0) + n
+    frame = {}
+    for tech, by_year in by_technique.items():
+        counts = dict.fromkeys(totals, 0)
+        for year, n in by_year.items():
+            if year in bins:
+                counts[bins[year]] += n
+        frame[tech] = {period: round(100.0 * counts[period] / totals[period], 1) for period in totals}
+    return pd.DataFrame(frame, index=sorted(totals)).rename_axis("period")
 
 
 def _coverage(kb: KnowledgeBase) -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 from kb.api import KnowledgeBase
 from kb.app_queries import competition, describe_competition, document_sources, document_titles, picker_competitions
 from kb.app_render import escape_markdown, evidence_caption, evidence_markdown, internal_link, link
-from kb.app_state import FilterState
+from kb.app_state import DEFAULT_K, FilterState
 from kb.app_ui import show_error
 from kb.errors import KBError
 from kb.recommend import Recommendation, SimilarCompetition, TechniqueScore
@@ -34,7 +34,7 @@ EXPANDED_TECHNIQUES = 3
 
 def _use_example(text: str) -> None:
     st.session_state["q"] = text
-    st.session_state["exclude"] = None
+    _include_again()
 
 
 def _start_from(kb: KnowledgeBase) -> None:
@@ -54,19 +54,20 @@ def render(kb: KnowledgeBase, filters: FilterState) -> None:
     st.header("What won competitions like yours?")
     st.caption("Describe a new competition: its data, its target and its metric. kb finds the most similar "
                "past competitions and ranks the techniques their winning write-ups credit, with the quotes.")
-    cols = st.columns(len(EXAMPLES))
-    for col, (label, text) in zip(cols, EXAMPLES.items(), strict=True):
-        col.button(label, on_click=_use_example, args=(text,), width="stretch", help=text)
-    comps = picker_competitions(kb)
-    st.selectbox("…or start from a past competition", list(comps), key="pick", on_change=_start_from, args=(kb,),
-                 index=None, placeholder="choose one (its own write-ups are then left out)",
-                 format_func=lambda s: comps.get(s, s))
-    st.text_area("Competition description", key="q", height=130,
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.markdown("Try an example:")
+        for label, text in EXAMPLES.items():
+            st.button(label, on_click=_use_example, args=(text,), help=text)
+    st.text_area("Competition description", key="q", height=110,
                  placeholder="e.g. Predict which customers will churn next month from their usage logs; "
                              "scored with F1.")
-    left, right = st.columns([1, 3])
-    clicked = left.button("Recommend", type="primary", width="stretch")
-    right.select_slider("Techniques to show", options=[5, 8, 10, 12, 15, 20, 30, 50], key="k")
+    comps = picker_competitions(kb)
+    run, pick, k = st.columns([1, 3, 2], vertical_alignment="bottom")
+    clicked = run.button("Recommend", type="primary", width="stretch")
+    pick.selectbox("…or start from a past competition", list(comps), key="pick", on_change=_start_from,
+                   args=(kb,), index=None, placeholder="choose one (its own write-ups are then left out)",
+                   format_func=lambda s: comps.get(s, s))
+    k.select_slider("Techniques to show", options=[5, 8, 10, 12, 15, 20, 30, 50], key="k")
     exclude = st.session_state.get("exclude")
     if exclude:
         st.caption(f"Leaving out the write-ups of **{escape_markdown(comps.get(exclude, exclude))}**.")
@@ -76,11 +77,11 @@ def render(kb: KnowledgeBase, filters: FilterState) -> None:
         if clicked:
             st.warning("Type a description first: what the data is, what to predict and how it is scored.")
         else:
-            st.info("Pick an example above or describe your competition to get recommendations.")
+            st.info("Try an example or describe your competition to get recommendations.")
         return
     try:
         with st.spinner("Reading the winning write-ups…"):
-            rec = kb.recommend(query, st.session_state.get("k") or 12, exclude_competition=exclude,
+            rec = kb.recommend(query, st.session_state.get("k") or DEFAULT_K, exclude_competition=exclude,
                                **filters.kwargs())
     except KBError as e:
         show_error(e)

@@ -108,6 +108,7 @@ def competition_label(title: str | None, slug: str | None, year: int | None) -> 
 
 def evidence_markdown(quote_text: str, query: str) -> str:
     """A quote block holding the evidence snippet with the query words in bold."""
+    quote_text = _ITEM.sub(r"\2", " ".join(str(quote_text).split()))  # a quoted list item needs no marker
     return "> " + (highlight(quote_text, query) or "*(no quote)*")
 
 

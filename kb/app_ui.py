@@ -13,6 +13,7 @@ import streamlit as st
 from kb.api import KnowledgeBase
 from kb.app_queries import FilterOptions
 from kb.app_state import (
+    DEFAULT_K,
     RANK_CHOICES,
     VIEW_CAPTIONS,
     VIEW_LABELS,
@@ -31,8 +32,7 @@ BUILD_COMMAND = "kb ingest mirror ../shared/corpus"
 # session-state keys that must survive views in which their widgets are not drawn
 PERSISTENT = ("view", "q", "search_q", "exclude", "k", "doc", "techs",
               "f_modality", "f_source", "f_kind", "f_competition", "f_years", "f_max_rank")
-FILTER_KEYS = {"modality": "f_modality", "source": "f_source", "kind": "f_kind", "competition": "f_competition",
-               "max_rank": "f_max_rank"}
+FILTER_KEYS = ("f_modality", "f_source", "f_kind", "f_competition", "f_max_rank")
 
 
 @st.cache_resource(show_spinner="Loading the knowledge base, the model and the indexes…")
@@ -58,8 +58,7 @@ def open_kb() -> KnowledgeBase:
 def build_hint(home: str | None = None) -> None:
     """The empty-knowledge-base message with the exact command that builds it."""
     home = home or str(load_settings().home)
-    where = f" in `{home}`"
-    st.info(f"The knowledge base{where} is empty. Build it from the corpus snapshot, then reload this page:")
+    st.info(f"The knowledge base in `{home}` is empty. Build it from the corpus snapshot, then reload this page:")
     prefix = f"KB_HOME={home} " if os.environ.get("KB_HOME") else ""
     st.code(prefix + BUILD_COMMAND, language="bash")
     st.caption("Or run `make app`: it builds the knowledge base on first start and then opens this app.")
@@ -120,7 +119,7 @@ def current_state(opts: FilterOptions) -> AppState:
     view = ss.get("view") or "recommend"
     q = ss.get("search_q") if view == "search" else ss.get("q")
     return AppState(view=view, q=" ".join((q or "").split()), filters=filters(opts), exclude=ss.get("exclude"),
-                    doc=ss.get("doc"), k=ss.get("k") or 12)
+                    doc=ss.get("doc"), k=ss.get("k") or DEFAULT_K)
 
 
 def sync_url(state: AppState) -> None:
@@ -164,6 +163,6 @@ def filter_sidebar(opts: FilterOptions) -> FilterState:
 
 
 def _clear_filters(opts: FilterOptions) -> None:
-    for key in FILTER_KEYS.values():
+    for key in FILTER_KEYS:
         st.session_state[key] = None
     st.session_state["f_years"] = opts.years

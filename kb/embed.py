@@ -144,9 +144,16 @@ class FakeEmbedder:
         return out
 
 
-def make_embedder(model: str, device: str = "cpu") -> Embedder:
-    """The embedder for a configured model name (``fake`` or ``fake:<dim>`` gives the test embedder)."""
+def make_embedder(model: str, device: str = "cpu", cache_dir: Path | None = None) -> Embedder:
+    """The embedder for a configured model name (``fake`` or ``fake:<dim>`` gives the test embedder).
+
+    A name ending in ``+onnx-int8`` selects the ONNX Runtime backend (exported once into ``cache_dir``).
+    """
     if model == "fake" or model.startswith("fake:"):
         dim = int(model.split(":", 1)[1]) if ":" in model else 256
         return FakeEmbedder(dim)
+    from kb.embed_onnx import OnnxEmbedder, is_onnx_model
+
+    if is_onnx_model(model):
+        return OnnxEmbedder(model, device, cache_dir)
     return SentenceTransformerEmbedder(model, device)

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.mirror_ingest import ingest_mirror
 from kb.api import KnowledgeBase
-from kb.app_corpus import popularity_frame
+from kb.app_corpus import popularity_frame, year_bins
 from kb.app_queries import (
     competition,
     describe_competition,
@@ -126,6 +126,7 @@ def test_highlight_bolds_query_words_and_escapes_the_rest():
     assert out == "We trained **CNNs** on \\[**augmented**\\] **images**, then used\\_dropout\\."
     assert highlight("Lag features and lag  features", "lag features") == "**Lag features** and **lag features**"
     assert evidence_markdown("a <b>", "") == "> a \\<b\\>"
+    assert evidence_markdown("- 1. item", "item") == "> 1\\. **item**"
 
 
 def test_links_only_for_http_urls():
@@ -141,6 +142,12 @@ def test_document_markdown_shifts_headings_and_escapes_paragraphs():
     assert document_markdown(text) == (
         "### Title\n\nFirst line continues \\[x\\]\\(http\\://y\\)\\.\n\n#### Part \\<two\\>\n\n"
         "- item one\n- item two")
+
+
+def test_document_code_stays_code_and_cannot_close_its_fence_early():
+    text = "Intro\n\n```python\nx = '```'\nprint([x](y))\n```\n\nAfter *this*"
+    assert document_markdown(text) == "Intro\n\n````python\nx = '```'\nprint([x](y))\n````\n\nAfter \\*this\\*"
+    assert document_markdown("~~~\nnever closed") == "```\nnever closed\n```"
 
 
 def test_describe_competition_uses_catalog_fields(reader):
@@ -191,7 +198,7 @@ def test_q_in_the_url_runs_recommend(app):
 
 def test_example_button_fills_the_description(app):
     at = app()
-    assert "Pick an example" in " ".join(texts(at.info))
+    assert "Try an example" in " ".join(texts(at.info))
     at = button(at, "Sales forecasting").click().run()
     assert "daily unit sales" in at.text_area(key="q").value
     assert at.expander
@@ -287,9 +294,19 @@ def test_corpus_view_renders_counts_and_charts(app):
     assert len(at.get("vega_lite_chart")) >= 3
 
 
-def test_popularity_is_a_share_of_each_years_writeups():
-    frame = popularity_frame({"lightgbm": {2021: 1}, "cnn": {2014: 1, 2021: 1}}, {2014: 2, 2021: 1})
-    assert frame.to_dict() == {"lightgbm": {2014: 0.0, 2021: 100.0}, "cnn": {2014: 50.0, 2021: 100.0}}
+def test_popularity_is_a_share_of_each_periods_writeups():
+    frame = popularity_frame({"lightgbm": {2021: 1}, "cnn": {2014: 1, 2021: 1}}, {2014: 2, 2021: 1},
+                             min_documents=1)
+    assert frame.to_dict() == {"lightgbm": {"2014": 0.0, "2021": 100.0}, "cnn": {"2014": 50.0, "2021": 100.0}}
+
+
+def test_thin_years_are_pooled_into_periods():
+    docs = {2012: 3, 2013: 8, 2014: 30, 2021: 4, 2022: 2, 2024: 1}
+    assert year_bins(docs, 10) == {2012: "2012–13", 2013: "2012–13", 2014: "2014", 2021: "2021–24",
+                                   2022: "2021–24", 2024: "2021–24"}
+    assert year_bins({2014: 30, 2021: 1}, 10) == {2014: "2014–21", 2021: "2014–21"}  # too thin alone
+    frame = popularity_frame({"bert": {2021: 2, 2024: 1}}, docs, 10)
+    assert frame.to_dict() == {"bert": {"2012–13": 0.0, "2014": 0.0, "2021–24": 42.9}}
 
 
 def test_empty_home_shows_the_build_command(monkeypatch, tmp_path):
@@ -300,6 +317,27 @@ def test_empty_home_shows_the_build_command(monkeypatch, tmp_path):
     KnowledgeBase.open(tmp_path / "nothing-here").close()  # a database without documents
     at = _app(monkeypatch, tmp_path / "nothing-here")
     assert "kb ingest mirror ../shared/corpus" in texts(at.code)[0]
+    st.cache_resource.clear()
+
+
+def test_hostile_writeup_renders_as_plain_text(monkeypatch, tmp_path):
+    url = "https://github.com/mallory/tricks/blob/main/README.md"
+    mirror = write_mirror(tmp_path / "mirror", extra_rows=[
+        {"url": url, "path": "snapshots/github/mallory/tricks/README.md", "content_type": "text/markdown",
+         "source": "github", "competition_slug": "galaxy-shapes", "rank": 7}])
+    path = mirror / "snapshots/github/mallory/tricks/README.md"
+    path.parent.mkdir(parents=True)
+    path.write_text("# Tricks :red[loud]\n\nWe scaled features by $2^k$ and <b>ensembled</b> CNNs ![x](y.png).\n"
+                    "\n- <script>alert(1)</script> item\n", encoding="utf-8")
+    with KnowledgeBase.open(tmp_path / "home", embedder=FakeEmbedder(), model="fake") as kb:
+        ingest_mirror(kb, mirror)
+        doc = document_id(kb, url)
+    at = _app(monkeypatch, tmp_path / "home", view="document", doc=str(doc))
+    assert not at.exception
+    body = next(m for m in texts(at.markdown) if m.startswith("### "))
+    assert body.startswith("### Tricks \\:red\\[loud\\]")
+    assert "\\$2\\^k\\$" in body  # no LaTeX
+    assert "<" not in body.replace("\\<", "") and "](" not in body
     st.cache_resource.clear()
 
 

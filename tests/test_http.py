@@ -212,6 +212,13 @@ def test_cache_sends_if_modified_since_and_takes_a_changed_answer(tmp_path):
     assert t.calls[1].headers["If-Modified-Since"] == lm
 
 
+def test_an_entry_is_dropped_when_the_page_loses_its_validators(tmp_path):
+    f, t = fetcher({U: [ok(b"v1", ETag='"a"'), ok(b"v2")]}, cache_dir=tmp_path)
+    f.fetch(U)
+    assert f.fetch(U).content == b"v2"
+    assert f.validators(U) == {} and not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
 def test_damaged_cache_entry_is_a_miss(tmp_path):
     f, t = fetcher({U: ok(b"payload", ETag='"e"')}, cache_dir=tmp_path)
     f.fetch(U)

@@ -18,39 +18,8 @@ from ingest.sources.kaggle import API, SITE, TOPIC
 from kb.errors import FetchError, KBError
 from kb.models import CompetitionLink
 from tests.fixtures.canned_http import canned_fetcher, ok
+from tests.fixtures.live_catalog import CATALOG
 
-CATALOG = """
-- number: "1"
-  title: "Shop Demand"
-  desc: "Forecast daily demand for shops"
-  kind: "Featured"
-  prize: "$25,000"
-  team: "900"
-  metric: "RMSLE"
-  link: "https://www.kaggle.com/c/shop-demand"
-  year: "2021"
-  solutions:
-    - rank: "1"
-      link: "https://www.kaggle.com/c/shop-demand/discussion/5000"
-      kind: "description"
-    - rank: "2"
-      link: "https://github.com/ann/sol"
-      kind: "code"
-    - rank: "3"
-      link: "https://www.kaggle.com/code/someone/a-notebook"
-      kind: "kernel"
-    - rank: "4"
-      link: "https://ann.example/2021/shop-demand/"
-      kind: "description"
-- number: "2"
-  title: "Old Retina"
-  link: "https://www.kaggle.com/c/old-retina"
-  year: "2015"
-  solutions:
-    - rank: "2"
-      link: "https://bob.example/retina.html"
-      kind: "description"
-"""
 KAGGLE_POST = "## Summary\nWe won with lag features, a careful time split and a blend of two boosted models."
 README = "# Second place\n\nA single LightGBM model with target encoding and heavy feature selection on holdout."
 BLOG = ("<html><head><title>Shop demand, fourth place</title></head><body><article><h1>Fourth place</h1>"

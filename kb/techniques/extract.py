@@ -1,9 +1,9 @@
 """Find technique mentions in a passage and decide whether the author says each one helped.
 
-Matching uses one compiled regex per vocabulary: the aliases form a character trie (so the
-engine never tries hundreds of alternatives one by one), the exact-case acronyms a second trie,
-and each extra pattern a named group. Matches must stand alone: not inside a longer word, an
-identifier, a file name or a URL.
+Matching uses two compiled regexes per vocabulary, built once: the aliases form a character trie
+(so the engine never tries hundreds of alternatives one by one) run over a lower-cased copy of the
+text together with the extra patterns, and the exact-case acronyms form a second trie run over the
+original. Matches must stand alone: not inside a longer word, an identifier, a file name or a URL.
 
 Whether a mention "helped" is decided in this order:
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,7 +38,8 @@ SNIPPET_CHARS = 300
 _SEP = "\0"
 _SEP_RE = r"[\s_-]{0,3}"
 _LEAD = r"(?<![A-Za-z0-9_/@#$\\])(?<![A-Za-z0-9]\.)(?<!non-)(?<!Non-)"
-_VERSION = (r"(?:_?[vb]?\d[A-Za-z0-9_.]*?"
+# "resnet50", "yolov5s", "efficientnet_b3", "llama3.1", "deberta_v3_large": a version or size after an alias
+_VERSION = (r"(?:_?[vb]?\d[A-Za-z0-9_]*?(?:\.\d+[A-Za-z0-9_]*?)?"
             r"|_(?:base|large|small|tiny|xlarge|xxlarge|medium|nano|huge|giant|xl|ns)[A-Za-z0-9_]*?)?")
 _TRAIL = (r"(?![A-Za-z0-9_])(?!@)(?!/[A-Za-z0-9])"
           r"(?!\.(?:py|ipynb|com|org|io|net|html?|md|csv|json|txt|pth?|h5|pkl|ya?ml|cfg|ai|zip)\b)")
@@ -118,7 +119,7 @@ class Matcher:
                 if pattern.startswith("(?-i)"):
                     exact.append(f"(?P<{group}>{pattern[5:]})")
                 else:
-                    folded.append(f"(?P<{group}>{pattern})")
+                    folded.append(f"(?P<{group}>{_drop_leading_boundary(pattern)})")
         words = [f"(?P<ci>{_trie_regex(ci_forms)}){_VERSION}{_TRAIL}"] if ci_forms else []
         self._folded = _compile(words + folded)
         self._exact = _compile(([f"(?P<cs>{_trie_regex(cs_forms)}){_VERSION}{_TRAIL}"] if cs_forms else []) + exact)
@@ -149,6 +150,11 @@ class Matcher:
         return out
 
 
+def _drop_leading_boundary(pattern: str) -> str:
+    """Every match already starts at a word start; a leading ``\\b`` only slows the scan down."""
+    return pattern[2:] if pattern.startswith("\\b") else pattern
+
+
 def _exact_key(alias: str) -> str:
     return re.sub(r"[\s_-]+", "", alias)
 
@@ -163,7 +169,7 @@ def _compile(alternatives: list[str]) -> re.Pattern | None:
 # --------------------------------------------------------------------------- sentences
 _HARD_BREAK = re.compile(
     r"\n(?:[ \t]*\n)+|\n(?=[ \t]*(?:[-*+•][ \t]|\d{1,3}[.)][ \t]|#{1,6}[ \t]|\||>))"
-    r"|(?<=:)[ \t]*\n|(?m:^#{1,6}[ \t][^\n]*\n)")
+    r"|:[ \t]*\n|#{1,6}[ \t][^\n]*\n")
 _SOFT_BREAK = re.compile(r"[.!?]+[\"'’”)\]]*(?=\s+[\"'‘“(\[*_`]?[A-Z0-9])|[。！？]")
 _ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|vs|etc|approx|fig|figs|al|mr|dr|no|cf|resp|ca|incl|eq|ex|v)|"
                            r"(?<![A-Za-z])[A-Za-z])\.$", re.IGNORECASE)
@@ -207,13 +213,13 @@ _OUTCOME = (r"(?:help\w*|work(?:s|ed|ing)?|improv\w*|boost\w*|gain\w*|benefit\w*
             r"converge\w*|generali[sz]\w*|translate\w*|pan\s+out|pay\s+off|add\s+(?:any\s+|much\s+)?value|"
             r"add\s+(?:much|anything)|make\s+(?:a|any|much)\s+difference|make\s+it|used|use|using|increase\w*|"
             r"change\s+(?:much|anything)|do\s+(?:much|anything)|give\s+(?:any|much)|bring\s+(?:any|much)|"
-            r"yield\w*|(?:seem|appear)\w*\s+to\s+(?:help|work|improve|boost|matter|make|add|give|change))")
+            r"yield\w*|consider\w*|(?:seem|appear)\w*\s+to\s+(?:help|work|improve|boost|matter|make|add|give|change))")
 _NEG_CUES = _at_word_start(
     _NEGATION + r"\s+(?!only\b|just\b)(?:\w+\s+){0,2}?" + _OUTCOME + r"\b",
     r"no\s+better\b",
     r"(?:no|zero|little|minimal|negligible|insignificant|without(?:\s+any)?)\s+(?:\w+\s+)?"
     r"(?:improvements?|gains?|boosts?|benefits?|difference|effect|impact|uplift|lift|luck|success|help|value)\b",
-    r"(?<!\bno\s)(?<!\bnot\s)(?<!\bnever\s)(?:worse|worsen\w*|degrad\w*|deteriorat\w*)\b(?!\s+than\b)",
+    r"(?<!\bno\s)(?<!\bnot\s)(?<!\bnever\s)(?:worse|worsen\w*|degrad\w*|deteriorat\w*)\b(?!(?:\s+\w+)?\s+than\b)",
     r"(?<!n['’]t\s)(?<!\bnot\s)(?<!\bnever\s)(?<!\bno\s)(?:hurt(?:s|ing)?|harm(?:s|ed|ful)?)\b",
     r"(?:decreas|lower|reduc)(?:ed|es|e|ing)\s+(?:the\s+|our\s+|my\s+)?"
     r"(?:score|accuracy|performance|auc|f1|cv|lb|metric|results?)\b",
@@ -234,37 +240,48 @@ _NEG_CUES = _at_word_start(
     r"(?:didn['’]t|did\s+not|haven['’]t|have\s+not)\s+(?:get\s+to\s+)?try\b|would\s+like\s+to\s+try\b",
     r"worth\s+trying\b|future\s+work\b",
     r"too\s+(?:slow|expensive|costly|noisy|unstable)\b",
+    r"unable\s+to\b",
 )
 # "X was worse than Y": mentions before the cue are marked
 _COMP_BEFORE = _at_word_start(
-    r"(?:worse|weaker|poorer|less\s+(?:accurate|effective|useful|helpful|robust|stable))\s+than\b",
+    r"(?:worse|weaker|poorer|less\s+(?:accurate|effective|useful|helpful|robust|stable))(?:\s+\w+)?\s+than\b",
     r"not\s+as\s+(?:good|effective|accurate|strong|useful)\s+as\b", r"inferior\s+to\b", r"underperform\w*",
     r"lost\s+to\b", r"was\s+(?:beaten|outperformed|replaced)\s+(?:by|with)\b")
 # "X beat Y", "instead of Y": mentions after the cue (up to with/by/using or punctuation) are marked
 _COMP_AFTER = _at_word_start(
     r"(?:better|stronger|more\s+(?:accurate|effective|robust|stable))\s+than\b(?!\s+(?:without|not|no)\b)",
     r"outperform(?:s|ed|ing)?\b(?!\s+by\b)", r"beats?\b(?![\s-]+per\b)", r"superior\s+to\b", r"instead\s+of\b",
-    r"rather\s+than\b", r"replac(?:e|ed|es|ing)\b(?!\s+(?:by|with)\b)")
+    r"rather\s+than\b")
 _AFTER_STOP = re.compile(r"\b(?:with|by|using|for|and\s+(?:we|it|this|i))\b|[,;:(]")
 _POS_CUES = _at_word_start(
     r"(?<!n['’]t\s)(?<!\bnot\s)(?:improv\w*|help(?:s|ed)?|boost\w*|gain\w*|better|increas\w*|higher)\b")
+# a cue right after these words is a condition or a hypothesis, not a result
 _NEG_EXCEPTION = re.compile(
-    r"\b(?:until|when|if|after|once|while|whenever|stop\w*)\s+(?:\w+\s+){0,3}$")
+    r"\b(?:until|till|when|if|after|once|while|whenever|stop\w*|assum\w*|whether|would|could|might|may|"
+    r"prevent\w*|avoid\w*|from|against|reduc\w*)\s+(?:\w+\s+){0,3}$")
 _NEG_EXCEPTION_AFTER = re.compile(r"^\s*(?:for|in|after|over|within)\s+\d+")
 _WITHOUT_BEFORE = re.compile(
     r"\b(?:without|w/o|removing|dropping|excluding|disabling|turning\s+off)\s+(?:the\s+|any\s+|our\s+)?$")
 _NOT_USED_BEFORE = re.compile(
     r"(?:^|[^\w])(?:no|not\s+using|never\s+used|without\s+using)\s+(?:\w+\s+)?$")
 _TRIED = _at_word_start(r"(?:tried|try|trying|experimented|attempted|tested|explored|played\s+(?:around\s+)?with)\b")
+# a clause that points back at the previous one: "It didn't help", "This idea failed", "Didn't help."
 _BACK_REFERENCE = re.compile(
     r"\W*(?:(?:and|but|however|unfortunately|sadly|surprisingly|in\s+the\s+end|eventually|also),?\s+)?"
-    r"(?:(?:it|this|that|they|these|those|both|neither|none|which|each|either)\b"
+    r"(?:(?:it|this|that|they|these|those|which)\s+"
+    r"(?:(?:also|only|just|actually|really|then|still|simply|slightly|even|never|clearly|again)\s+)?"
+    r"(?:did|does|do|was|were|is|are|had|has|have|made|makes|gave|gives|hurt|hurts|seemed|seems|led|leads|"
+    r"caused|causes|resulted|turned|ended|worsened|decreased|reduced|lowered|degraded|performed|brought|"
+    r"yielded|got|gets|approach|idea|trick|change|modification|method|technique|addition|experiment|"
+    r"attempt|one)\w*\b"
+    r"|(?:both|neither|none|either)\b"
     r"|the\s+(?:results?|scores?|gains?|improvements?|effect|change)\b"
     r"|(?:didn['’]t|did\s+not|doesn['’]t|does\s+not|wasn['’]t|was\s+not|no\s+(?:improvement|gain|boost|"
     r"difference|effect|luck)|not\s+(?:helpful|useful|better)|worse|hurt|useless|failed)\b)")
+_BUT_IT = re.compile(r"\W*but\s+(?:it|this|that|they)\b")
 _CLAUSE_SPLIT = re.compile(
-    r"\s*;\s*|,?\s+(?=(?:but|however|whereas|while|although|though|except\s+that)\b)"
-    r"|,\s+(?=(?:and|so)\s+(?:we|i|it|this|that|they|these)\b)")
+    r"\s*;\s*|,?\s+(?=(?:but|however|whereas|while|although|though|except\s+that|because|since|where)\b)"
+    r"|,\s+(?=(?:and|so)\s+(?:we|i|it|this|that|they|these)\b)|\s*\(\s*|\s*\)\s*")
 
 
 def _negative_cues(clause: str) -> list[re.Match]:
@@ -293,6 +310,7 @@ _SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
 _BOLD_LINE = re.compile(r"^[ \t]*(?:\*\*|__)([^*_\n]{2,120})(?:\*\*|__)[ \t]*:?[ \t]*$")
 _LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+•]|\d{1,3}[.)])[ \t]+")
 _BOLD_LEVEL = 7
+_MAY_HAVE_SECTIONS = re.compile(r"#|\*\*|__|:[ \t]*(?:\n|$)|\n[ \t]*(?:=+|-+)[ \t]*(?:\n|$)")
 
 
 @lru_cache(maxsize=4096)
@@ -311,6 +329,8 @@ def _line_flags(text: str, heading_path: str) -> tuple[list[int], list[bool]]:
     """
     path = [(i + 1, p.strip()) for i, p in enumerate(heading_path.split(">")) if p.strip()]
     negative_path = any(_heading_negative(t) for _, t in path)
+    if not _MAY_HAVE_SECTIONS.search(text):
+        return [0], [negative_path]
     lines = text.split("\n")
     starts, flags = [], []
     offset = 0
@@ -375,8 +395,11 @@ def _clauses(text: str, s: _Sentence) -> list[tuple[int, int, str]]:
         if m.start() > pos:
             out.append((pos, m.start(), opener))
         pos = m.end()
-        word = re.match(r"\s*(\w+)", text[m.end():m.end() + 12])
-        opener = word.group(1).lower() if word else ""
+        if "(" in m.group():
+            opener = "("
+        else:
+            word = re.match(r"\s*(\w+)", text[m.end():m.end() + 12])
+            opener = word.group(1).lower() if word else ""
     if s.end > pos:
         out.append((pos, s.end, opener))
     return out or [(s.start, s.end, "")]
@@ -433,7 +456,16 @@ class _Reader:
             return -1
         clauses = self.clauses(si)
         ci = next((i for i, (a, b, _) in enumerate(clauses) if a <= start < b), len(clauses) - 1)
-        c_start, c_end, _ = clauses[ci]
+        reading = self._own_clause(clauses[ci], start, end)
+        if reading is None and ci > 0 and clauses[ci][2] == "(" and self.cues(*clauses[ci - 1][:2]):
+            return -1  # "we skipped heavy encoders (X, Y)": the aside inherits its clause's cue
+        if reading is not None:
+            return reading
+        return -1 if self._negative_follow_up(si, ci, end, spans) else 1
+
+    def _own_clause(self, clause_span: tuple[int, int, str], start: int, end: int) -> int | None:
+        """The reading from the mention's own clause, or None when the clause says nothing."""
+        c_start, c_end, _ = clause_span
         clause = self.low[c_start:c_end]
         before = self.low[max(c_start, start - 40):start]
         cues = self.cues(c_start, c_end)
@@ -441,7 +473,7 @@ class _Reader:
             if cues:
                 return 1
             return -1 if _POS_CUES.search(clause) else 0
-        if _NOT_USED_BEFORE.search(before) or cues:
+        if cues or _NOT_USED_BEFORE.search(before):
             return -1
         rel_start, rel_end = start - c_start, end - c_start
         if any(m.start() >= rel_end for m in _COMP_BEFORE.finditer(clause)):
@@ -451,25 +483,32 @@ class _Reader:
                 stop = _AFTER_STOP.search(clause, m.end())
                 if stop is None or stop.start() >= rel_end:
                     return -1
-        if ci + 1 < len(clauses):
-            n_start, n_end, opener = clauses[ci + 1]
-            if opener == "but" and _TRIED.search(clause):
-                nxt = self.low[n_start:n_end]
-                positive = _POS_CUES.search(nxt) and not self.cues(n_start, n_end)
-                if not positive:
-                    return -1
-            if self._refers_back_negatively(n_start, n_end, spans):
-                return -1
-        elif si + 1 < len(self.sentences) and not self.sentences[si].hard_end:
-            n_start, n_end, _ = self.clauses(si + 1)[0]
-            if self._refers_back_negatively(n_start, n_end, spans):
-                return -1
-        return 1
+        return None
 
-    def _refers_back_negatively(self, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-        if any(start <= a < end for a, _ in spans):
-            return False
-        return bool(_BACK_REFERENCE.match(self.low, start, end)) and bool(self.cues(start, end))
+    def _negative_follow_up(self, si: int, ci: int, end: int, spans: list[tuple[int, int]]) -> bool:
+        """"We tried X, but ...", "X (worse LB)", or a next clause/sentence like "It didn't help"."""
+        clauses = self.clauses(si)
+        if ci + 1 < len(clauses):
+            c_start, c_end, _ = clauses[ci]
+            n_start, n_end, opener = clauses[ci + 1]
+            if opener == "but" and _TRIED.search(self.low, c_start, c_end):
+                # only "we tried X, but it helped" rescues X; "but Y was better" does not
+                rescued = (_BUT_IT.match(self.low, c_end, n_end) and _POS_CUES.search(self.low, n_start, n_end)
+                           and not self.cues(n_start, n_end))
+                if not rescued:
+                    return True
+            if opener == "(" and not re.search(r"[,;:]", self.low[end:c_end]):
+                return self._cue_without_mention(n_start, n_end, spans)
+            return bool(_BACK_REFERENCE.match(self.low, n_start, n_end)) and self._cue_without_mention(
+                n_start, n_end, spans)
+        if si + 1 < len(self.sentences) and not self.sentences[si].hard_end:
+            n_start, n_end, _ = self.clauses(si + 1)[0]
+            return bool(_BACK_REFERENCE.match(self.low, n_start, n_end)) and self._cue_without_mention(
+                n_start, n_end, spans)
+        return False
+
+    def _cue_without_mention(self, start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+        return not any(start <= a < end for a, _ in spans) and bool(self.cues(start, end))
 
 
 def _url_spans(text: str) -> list[tuple[int, int]]:

@@ -13,11 +13,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from kb.config import REPO_ROOT
 from kb.errors import KBError
+
+if TYPE_CHECKING:
+    from kb.techniques.extract import Matcher
 
 CATEGORIES: tuple[str, ...] = (
     "validation", "features", "models", "training", "augmentation",
@@ -27,6 +31,7 @@ PACKAGED = Path(__file__).with_name("vocabulary.yml")
 USER_FILE = "techniques.yml"
 _FIELDS = ("name", "category", "aliases", "case_sensitive_aliases", "patterns", "description")
 _LIST_FIELDS = ("aliases", "case_sensitive_aliases", "patterns")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class VocabularyError(KBError):
@@ -80,12 +85,12 @@ class Vocabulary:
         return isinstance(name, str) and name.casefold() in self._index
 
     @cached_property
-    def _matcher(self):  # noqa: ANN202 (kb.techniques.extract.Matcher; imported lazily to avoid a cycle)
-        from kb.techniques.extract import Matcher
+    def _matcher(self) -> Matcher:
+        from kb.techniques.extract import Matcher  # imported here: extract imports this module
 
         return Matcher(self)
 
-    def matcher(self):  # noqa: ANN201
+    def matcher(self) -> Matcher:
         """The compiled matching structure for this vocabulary, built once and cached."""
         return self._matcher
 
@@ -104,7 +109,11 @@ def _as_list(value: Any, where: str, key: str) -> list[str]:
 
 
 def _check_pattern(pattern: str, where: str) -> None:
-    body = pattern[5:] if pattern.startswith("(?-i)") else pattern
+    exact = pattern.startswith("(?-i)")
+    body = pattern[5:] if exact else pattern
+    if not exact and re.search(r"[A-Z]", re.sub(r"\\.", "", body)):
+        raise VocabularyError(f"{where}: regex {pattern!r} is matched against lower-cased text; write its letters "
+                              "in lower case, or start it with (?-i) to match case-sensitively")
     try:
         compiled = re.compile(body, re.IGNORECASE)
     except re.error as e:
@@ -118,7 +127,7 @@ def _check_pattern(pattern: str, where: str) -> None:
 def _read_entries(path: Path) -> list[dict[str, Any]]:
     """Parse one YAML file into validated raw entries (fields may be partial for overrides)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except OSError as e:
         raise VocabularyError(f"{path}: cannot read vocabulary file: {e}") from e
     except yaml.YAMLError as e:
@@ -218,7 +227,7 @@ def default_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
     env = os.environ if environ is None else environ
     paths = [PACKAGED]
     paths += [Path(p).expanduser() for p in env.get("KB_TECHNIQUES", "").split(os.pathsep) if p.strip()]
-    home = Path(env.get("KB_HOME") or Path(__file__).resolve().parents[2] / "data").expanduser()
+    home = Path(env.get("KB_HOME") or REPO_ROOT / "data").expanduser()
     if (home / USER_FILE).is_file():
         paths.append(home / USER_FILE)
     return paths

@@ -1,0 +1,158 @@
+"""Ingestion throughput: ``kb ingest mirror`` end to end vs the raw model on the same passages.
+
+For each backend: ingest ../shared/corpus into a fresh KB_HOME (timing every stage), encode the very
+texts the ingest embedded with the bare model, re-ingest the unchanged corpus, and run the in-repo
+retrieval evaluation (``kb eval``) on the result.
+
+    .venv/bin/python bench/ingest_throughput.py                  # torch and ONNX int8
+    .venv/bin/python bench/ingest_throughput.py --backend torch
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import CORPUS, Stopwatch, dir_size_mb, peak_rss_mb, save  # noqa: E402
+
+BACKENDS = {"torch": "all-MiniLM-L6-v2", "onnx": "all-MiniLM-L6-v2+onnx-int8"}
+
+
+def make_embedder(backend: str, home: Path):
+    from kb.embed import make_embedder as make
+
+    return make(BACKENDS[backend], "cpu", home / "models")
+
+
+def instrument(watch: Stopwatch) -> None:
+    """Time the stages of an ingest by wrapping the module functions the pipeline looks up."""
+    import ingest.mirror_ingest
+    import ingest.pipeline
+    import kb.dense
+    import kb.enrich
+    import kb.store
+    import kb.vectors
+
+    watch.wrap(ingest.mirror_ingest, "_document", "fetch (mirror read)")
+    watch.wrap(ingest.pipeline, "clean", "clean")
+    watch.wrap(ingest.pipeline, "chunk_text", "chunk")
+    watch.wrap(ingest.pipeline, "process", "store (process total)")
+    watch.wrap(kb.store, "save_document", "sqlite save_document")
+    watch.wrap(kb.enrich, "enrich", "enrich (profiles + tagging)")
+    watch.wrap(kb.vectors, "pending_chunks", "pending_chunks query")
+    watch.wrap(kb.vectors, "embed_pending", "embed_pending total")
+    watch.wrap(kb.dense, "write_index", "index build")
+
+
+def run_backend(backend: str, root: Path, home: Path, evaluate: bool) -> dict:
+    from ingest.mirror_ingest import ingest_mirror
+    from kb.api import KnowledgeBase
+
+    export_s = 0.0
+    if backend == "onnx":  # the one-off export is not part of ingestion (loading the session is)
+        start = time.perf_counter()
+        make_embedder(backend, home).dim
+        export_s = time.perf_counter() - start
+    embedder = make_embedder(backend, home)
+    texts: list[str] = []
+    watch = Stopwatch()
+    encode = embedder.encode
+
+    def recording_encode(batch, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        texts.extend(batch)
+        with watch.stage("model encode"):
+            return encode(batch, **kwargs)
+
+    embedder.encode = recording_encode
+    if backend == "torch":
+        watch.wrap(embedder, "_load", "model load")
+    instrument(watch)
+    kb = KnowledgeBase.open(home, model=BACKENDS[backend], embedder=embedder)
+    start = time.perf_counter()
+    first = ingest_mirror(kb, root).to_dict()
+    first_s = time.perf_counter() - start
+    stages = dict(watch.totals)
+    n = first["embedded_chunks"]
+
+    raw_s, raw_model = raw_encode(backend, embedder, texts)
+    start = time.perf_counter()
+    again = ingest_mirror(kb, root).to_dict()
+    again_s = time.perf_counter() - start
+    out = {
+        "backend": backend, "model": kb.model_id, "documents": first["new"], "passages": n,
+        "first_ingest_s": round(first_s, 2), "end_to_end_passages_per_s": round(n / first_s, 1),
+        "raw_encode_s": round(raw_s, 2), "raw_passages_per_s": round(n / raw_s, 1), "raw_model": raw_model,
+        "ratio_end_to_end_vs_raw": round(raw_s / first_s, 3),
+        "stages_s": {k: round(v, 2) for k, v in sorted(stages.items(), key=lambda kv: -kv[1])},
+        "reingest_s": round(again_s, 2), "reingest_ratio": round(again_s / first_s, 4),
+        "reingest_summary": {k: again[k] for k in ("new", "changed", "unchanged", "embedded_chunks")},
+        "export_s": round(export_s, 1), "kb_size_mb": round(dir_size_mb(home), 1),
+    }
+    if evaluate:
+        from kb.evaluation import run_evaluation
+
+        out["evaluation"] = run_evaluation(kb)
+    kb.close()
+    return out
+
+
+def raw_encode(backend: str, embedder, texts: list[str]) -> tuple[float, str]:  # noqa: ANN001
+    """Seconds for the bare model to encode ``texts`` (already loaded, default batch of 64)."""
+    if backend == "torch":
+        model = embedder._load()
+        start = time.perf_counter()
+        model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return time.perf_counter() - start, "SentenceTransformer.encode"
+    session = embedder._load()
+    tokenizer = embedder._tokenizer
+    from kb.embed_onnx import _feed
+
+    start = time.perf_counter()
+    encodings = tokenizer.encode_batch(texts)
+    order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+    for s in range(0, len(order), 64):
+        session.run(None, _feed([encodings[i] for i in order[s:s + 64]]))
+    return time.perf_counter() - start, "onnxruntime session.run (tokenised, length-sorted)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mirror", type=Path, default=CORPUS)
+    parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both")
+    parser.add_argument("--no-eval", action="store_true", help="skip the retrieval evaluation")
+    parser.add_argument("--keep", type=Path, help="build the KBs under this folder and keep them")
+    args = parser.parse_args()
+    if not (args.mirror / "manifest.jsonl").exists():
+        sys.exit(f"no mirror at {args.mirror}")
+    backends = list(BACKENDS) if args.backend == "both" else [args.backend]
+    base = args.keep or Path(tempfile.mkdtemp(prefix="kb-bench-ingest-"))
+    results = []
+    try:
+        for backend in backends:
+            home = base / backend
+            shutil.rmtree(home, ignore_errors=True)
+            result = run_backend(backend, args.mirror, home, not args.no_eval)
+            results.append(result)
+            print(f"{backend}: {result['passages']} passages, end to end {result['end_to_end_passages_per_s']}/s, "
+                  f"raw {result['raw_passages_per_s']}/s, ratio {result['ratio_end_to_end_vs_raw']}, "
+                  f"re-ingest {result['reingest_ratio']:.1%}", flush=True)
+            print("  stages (s):", result["stages_s"], flush=True)
+            if "evaluation" in result:
+                ev = result["evaluation"]
+                print("  eval:", ev["recommend"], ev["known_item_mrr"], flush=True)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+    path = save("ingest_throughput", {"mirror": str(args.mirror), "peak_rss_mb": round(peak_rss_mb()),
+                                      "results": results})
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

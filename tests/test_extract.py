@@ -1,0 +1,281 @@
+"""Technique extraction: what counts as a mention, and whether the author says it helped.
+
+All passages here are written for these tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from kb.techniques.extract import Mention, extract, summarize
+from kb.techniques.vocab import load_vocabulary
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return load_vocabulary()
+
+
+def found(text: str, vocab, heading: str = "") -> dict[str, bool]:
+    """technique -> helped, for passages where each technique appears in one sentence."""
+    out: dict[str, bool] = {}
+    for m in extract(text, vocab, heading):
+        assert m.technique not in out, f"{m.technique} found twice"
+        out[m.technique] = m.helped
+    return out
+
+
+# --------------------------------------------------------------------------- what matches
+def test_aliases_match_case_insensitively_with_separators_and_plurals(vocab):
+    text = ("Our light-GBM and lgbm runs beat the XGBoost baseline. We also fitted random forests, "
+            "two GBDTs and a K-fold scheme with pseudo labels.")
+    names = {m.technique for m in extract(text, vocab)}
+    assert {"LightGBM", "XGBoost", "Random Forest", "Gradient Boosted Trees", "K-Fold Cross-Validation",
+            "Pseudo-Labeling"} <= names
+
+
+def test_version_suffixes_and_model_identifiers_still_count(vocab):
+    text = "Backbones:\n- ResNet50\n- efficientnet_b3\n- tf_efficientnet_b7_ns\n- YOLOv5s\n- deberta_v3_large"
+    got = [(m.technique, text[m.start:m.end]) for m in extract(text, vocab)]
+    assert ("ResNet", "ResNet50") in got
+    assert ("EfficientNet", "efficientnet_b3") in got
+    assert ("EfficientNet", "tf_efficientnet_b7_ns") in got
+    assert ("YOLO", "YOLOv5s") in got
+    assert ("DeBERTa", "deberta_v3_large") in got
+
+
+def test_short_acronyms_only_match_in_the_declared_case(vocab):
+    assert "GRU" in found("A two-layer GRU on top of the embeddings.", vocab)
+    assert "GRU" not in found("The gru of the project said so.", vocab)
+    assert "Retrieval-Augmented Generation" in found("We added RAG with a small index.", vocab)
+    assert "Retrieval-Augmented Generation" not in found("Cleaned the screen with a rag.", vocab)
+
+
+def test_no_match_inside_longer_words_identifiers_or_urls(vocab):
+    text = ("See https://github.com/microsoft/LightGBM and [the docs](https://xgboost.readthedocs.io/en/). "
+            "The file lgb_model.py calls model.lgb and preresnet; mail catboost@example.com. "
+            "Our oneshotmixupx idea is not a technique.")
+    assert extract(text, vocab) == []
+
+
+def test_common_words_are_not_techniques(vocab):
+    text = ("We stacked the layers, boosted our morale, used a stack of papers and blended coffee, "
+            "then clipped the hedge and took a quick rest.")
+    names = {m.technique for m in extract(text, vocab)}
+    assert not names & {"Stacking", "Gradient Boosted Trees", "XGBoost", "Prediction Clipping"}
+
+
+def test_offsets_point_at_the_match_and_snippet_is_the_sentence(vocab):
+    text = "Intro line.\n\nThe final   blend used\n   CatBoost with seeds. Next sentence here."
+    (m,) = [m for m in extract(text, vocab) if m.technique == "CatBoost"]
+    assert text[m.start:m.end] == "CatBoost"
+    assert m.category == "models"
+    assert m.snippet == "The final blend used CatBoost with seeds."
+
+
+def test_long_sentences_get_a_window_around_the_match(vocab):
+    filler = " ".join(f"word{i}" for i in range(120))
+    text = f"{filler} then LightGBM was trained {filler}."
+    (m,) = extract(text, vocab)
+    assert len(m.snippet) <= 310
+    assert "LightGBM" in m.snippet
+    assert m.snippet.startswith("…") and m.snippet.endswith("…")
+
+
+def test_one_mention_per_technique_per_sentence(vocab):
+    text = "LightGBM first, then LightGBM again with dart. LightGBM a third time."
+    mentions = [m for m in extract(text, vocab) if m.technique == "LightGBM"]
+    assert len(mentions) == 2
+    assert text[mentions[0].start:mentions[0].end] == "LightGBM" and mentions[0].start == 0
+
+
+def test_patterns_extend_aliases(vocab):
+    assert "K-Fold Cross-Validation" in found("Models were trained with 5-fold splits.", vocab)
+    assert "K-Fold Cross-Validation" not in found("It gave a 3-fold increase in speed.", vocab)
+    assert "Seed Averaging" in found("Each model was averaged over 5 seeds.", vocab)
+
+
+def test_custom_patterns_fold_case_unless_marked_exact(tmp_path):
+    path = tmp_path / "tiny.yml"
+    path.write_text("- {name: Blob Trick, category: tricks, patterns: ['blob\\d+']}\n"
+                    "- {name: Exact Trick, category: tricks, patterns: ['(?-i)XT\\d']}\n", encoding="utf-8")
+    tiny = load_vocabulary([path])
+    assert found("We used BLOB42 and XT5.", tiny) == {"Blob Trick": True, "Exact Trick": True}
+    assert found("Only xt6 and myblob7 here.", tiny) == {}
+
+
+# --------------------------------------------------------------------------- helped or not
+def test_plain_statements_count_as_helped(vocab):
+    got = found("Our final model is a LightGBM trained on target encoding features. TTA gave a boost.", vocab)
+    assert got == {"LightGBM": True, "Target Encoding": True, "Test-Time Augmentation": True}
+
+
+@pytest.mark.parametrize("heading", [
+    "Solution > What didn't work", "Things that did not work", "Failed experiments", "Negative results",
+    "Ideas with no improvement", "Unsuccessful attempts", "What did not help", "Future work",
+])
+def test_negative_sections_mark_every_mention(vocab, heading):
+    got = found("- Mixup\n- SWA with a cyclic schedule\n- Focal loss", vocab, heading)
+    assert got == {"Mixup": False, "SWA": False, "Focal Loss": False}
+
+
+def test_mixed_heading_does_not_flip_everything(vocab):
+    got = found("Mixup was part of the final pipeline.", vocab, "What worked and what didn't")
+    assert got == {"Mixup": True}
+
+
+def test_inline_headings_set_the_section_for_the_lines_below(vocab):
+    text = ("## What worked\nCutMix on all folds.\n\n## What didn't work\nLabel smoothing.\n\n"
+            "### Details\nSWA as well.\n\n## Final submission\nRank averaging of five models.")
+    got = found(text, vocab, "Solution")
+    assert got == {"CutMix": True, "Label Smoothing": False, "SWA": False, "Rank Averaging": True}
+
+
+def test_bold_and_colon_pseudo_headings(vocab):
+    text = ("**Did not work**\n\nMixup on the tabular data.\n\n**Worked**\n\nOptuna for the trees.\n\n"
+            "Things that gave no gain:\n- SpecAugment\n- pitch shift\n\nAfterwards we added mosaic augmentation.")
+    got = found(text, vocab)
+    assert got == {"Mixup": False, "Optuna": True, "SpecAugment": False, "Audio Augmentation": False,
+                   "Mosaic Augmentation": True}
+
+
+@pytest.mark.parametrize("sentence", [
+    "Mixup didn't help at all.",
+    "Mixup did not improve the CV.",
+    "We saw no improvement from mixup.",
+    "Mixup gave no gain on the public board.",
+    "Mixup made the score worse.",
+    "Mixup hurt the validation score.",
+    "Mixup was useless here.",
+    "Mixup failed to beat the baseline.",
+    "Mixup doesn't work for this data.",
+    "We tried mixup without success.",
+    "Mixup was not helpful.",
+    "Adding mixup degraded the results.",
+    "In the end we abandoned mixup.",
+    "Mixup did not seem to help.",
+    "We did not use mixup in the end.",
+])
+def test_sentence_cues_mark_the_mention(vocab, sentence):
+    assert found(sentence, vocab) == {"Mixup": False}
+
+
+def test_contrast_clauses_scope_the_cue(vocab):
+    got = found("Mixup didn't help, but CutMix gave +0.01 on CV.", vocab)
+    assert got == {"Mixup": False, "CutMix": True}
+    got = found("Label smoothing was great; focal loss hurt the score.", vocab)
+    assert got == {"Label Smoothing": True, "Focal Loss": False}
+    got = found("SWA improved CV whereas EMA made it worse.", vocab)
+    assert got == {"SWA": True, "EMA": False}
+
+
+def test_tried_x_but(vocab):
+    assert found("We tried pseudo-labeling but it didn't help.", vocab) == {"Pseudo-Labeling": False}
+    assert found("I also tried TabNet, but the trees were better.", vocab) == {"TabNet": False}
+    assert found("We tried TabNet but it actually improved our CV.", vocab) == {"TabNet": True}
+
+
+def test_a_following_sentence_can_refer_back(vocab):
+    assert found("Next we added Gaussian noise to the inputs. This didn't help.", vocab) == {
+        "Noise Injection": False}
+    assert found("We added Gaussian noise to the inputs. This problem is even worse for small data.",
+                 vocab) == {"Noise Injection": True}
+    assert found("- Gaussian noise on inputs (worse LB)", vocab) == {"Noise Injection": False}
+
+
+def test_comparatives_are_directional(vocab):
+    assert found("LightGBM performed worse than CatBoost.", vocab) == {"LightGBM": False, "CatBoost": True}
+    assert found("CatBoost outperformed XGBoost by a wide margin.", vocab) == {"CatBoost": True, "XGBoost": False}
+    assert found("We used quantile regression instead of a GRU.", vocab) == {"Quantile Loss": True, "GRU": False}
+
+
+def test_without_and_no(vocab):
+    assert found("The score was clearly worse without TTA.", vocab) == {"Test-Time Augmentation": True}
+    assert found("Final predictions use no TTA.", vocab) == {"Test-Time Augmentation": False}
+
+
+def test_conditions_are_not_results(vocab):
+    got = found("Early stopping when there is no improvement for 100 rounds.", vocab)
+    assert got == {"Early Stopping": True}
+    got = found("Stratified K-fold kept us from overfitting the public leaderboard.", vocab)
+    assert got["Stratified K-Fold"] is True
+
+
+def test_mixed_readings_within_a_sentence(vocab):
+    (m,) = extract("Without TTA we got 0.80; with TTA we got 0.81.", vocab)
+    assert m.technique == "Test-Time Augmentation" and m.helped is True
+
+
+# --------------------------------------------------------------------------- summarize
+def mention(name: str, helped: bool) -> Mention:
+    return Mention(technique=name, category="tricks", start=0, end=1, snippet="s", helped=helped)
+
+
+def test_summarize_needs_a_majority_of_helped_mentions():
+    got = summarize([mention("A", True), mention("A", True), mention("A", False),
+                     mention("B", True), mention("B", False), mention("C", False), mention("D", True)])
+    assert got == {"A": True, "B": False, "C": False, "D": True}
+    assert summarize([]) == {}
+
+
+def test_summarize_on_a_real_passage(vocab):
+    text = ("The final blend used LightGBM and mixup-augmented CNNs. We tried mixup on the trees too, "
+            "but it didn't help. Mixup with a low alpha was the most useful change overall.")
+    got = summarize(extract(text, vocab))
+    assert got["LightGBM"] is True
+    assert got["Mixup"] is True  # two helped readings against one
+
+
+# --------------------------------------------------------------------------- robustness
+def test_empty_and_pathological_inputs_are_fast(vocab):
+    assert extract("", vocab) == []
+    nasty = ("k " * 4000) + ("-" * 5000) + ("a_" * 3000) + ("(" * 2000) + ("didn't " * 2000) + " LightGBM"
+    start = time.perf_counter()
+    got = extract(nasty, vocab)
+    assert time.perf_counter() - start < 2.0
+    assert [m.technique for m in got] == ["LightGBM"]
+
+
+def test_many_passages_take_seconds_not_minutes(vocab):
+    passage = ("## Approach\nWe trained LightGBM and CatBoost on 5-fold stratified CV with target encoding. "
+               "Mixup didn't help, but TTA with flips gave a small boost. We tried pseudo-labeling but the "
+               "LB got worse. The final blend was a weighted average tuned with Optuna. ") * 3
+    passages = [passage.replace("Mixup", f"Mixup{i % 7}") for i in range(1000)]
+    start = time.perf_counter()
+    total = sum(len(extract(p, vocab, "Solution")) for p in passages)
+    assert total > 5000
+    assert time.perf_counter() - start < 15.0  # typically about one second
+
+
+# --------------------------------------------------------------------------- the real snapshot
+def _read(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8", "gb18030", "latin-1"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if "<html" in text[:3000].lower() or "<p>" in text[:3000].lower():
+        text = re.sub(r"<[^>]+>", " ", text)
+    return text
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not (CORPUS / "manifest.jsonl").exists(), reason="needs ../shared/corpus")
+def test_most_snapshot_documents_mention_a_technique(vocab):
+    paths = {json.loads(line)["path"] for line in (CORPUS / "manifest.jsonl").read_text().splitlines() if line}
+    with_technique = 0
+    for rel in sorted(paths):
+        mentions = extract(_read(CORPUS / rel), vocab)
+        assert all(isinstance(m.helped, bool) for m in mentions)
+        with_technique += bool(mentions)
+    assert len(paths) > 250
+    assert with_technique / len(paths) >= 0.8
