@@ -54,17 +54,23 @@ def latency_ms(fn: Callable[[str], object], queries: list[str], *, warmup: int =
 
 @dataclass
 class Stopwatch:
-    """Accumulated seconds per named stage; ``wrap`` times every call of a module attribute."""
+    """Accumulated wall and CPU seconds per named stage; ``wrap`` times every call of an attribute.
+
+    CPU seconds (all threads of this process) are the steadier figure on a machine others share:
+    wall time there depends on what else runs.
+    """
 
     totals: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
             self.totals[name] = self.totals.get(name, 0.0) + time.perf_counter() - start
+            self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - start_cpu
 
     def wrap(self, owner: object, attr: str, name: str | None = None) -> None:
         fn = getattr(owner, attr)
@@ -80,7 +86,8 @@ class Stopwatch:
 def save(name: str, data: dict) -> Path:
     """Write ``bench/results/<name>.json`` with the machine and date added."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    data = {"machine": machine(), "date": date.today().isoformat(), "python": platform.python_version(), **data}
+    data = {"machine": machine(), "date": date.today().isoformat(), "python": platform.python_version(),
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()], **data}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     return path

@@ -224,7 +224,9 @@ class KnowledgeBase:
             weights.append(self.settings.hybrid_weight_keyword)
         if len(rankings) == 1:
             return rankings[0]
-        return rank.rrf(rankings, weights=weights)
+        if self.settings.fusion == "rrf":
+            return rank.rrf(rankings, weights=weights)
+        return rank.weighted_fusion(rankings, weights)
 
     def search(self, query: str, k: int = 10, *, mode: str = "hybrid", **filters: object) -> list[SearchResult]:
         """Documents ranked by their best passages (one result per document), best first."""
@@ -285,13 +287,14 @@ class KnowledgeBase:
         return out
 
     def recommend(self, description: str, k: int = 10, *, exclude_competition: str | None = None,
-                  mode: str = "hybrid", **filters: object):
+                  mode: str = "hybrid", year: int | None = None, **filters: object):
         """Techniques that won competitions similar to ``description``, with evidence, and those competitions."""
         from kb.recommender import recommend
 
         if k < 1:
             raise KBError("k must be at least 1")
-        return recommend(self, description, k, exclude_competition=exclude_competition, mode=mode, **filters)
+        return recommend(self, description, k, exclude_competition=exclude_competition, mode=mode, year=year,
+                         **filters)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._encode(clean_query(text))

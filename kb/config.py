@@ -31,8 +31,9 @@ class Settings:
     model: str = DEFAULT_MODEL
     device: str = "cpu"
     batch_size: int = 64
-    hybrid_weight_dense: float = 1.0
-    hybrid_weight_keyword: float = 1.0
+    fusion: str = "weighted"  # "weighted" (min-max normalised scores) or "rrf"
+    hybrid_weight_dense: float = 0.3
+    hybrid_weight_keyword: float = 0.7
 
     @property
     def db_path(self) -> Path:
@@ -70,6 +71,8 @@ def _coerce(key: str, value: object) -> object:
             return float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{key} must be a number, got {value!r}") from e
+    if key == "fusion" and str(value) not in ("weighted", "rrf"):
+        raise ConfigError(f"fusion must be 'weighted' or 'rrf', got {value!r}")
     if key == "device" and str(value) not in ("cpu", "cuda", "mps", "auto") and not str(value).startswith("cuda:"):
         raise ConfigError(f"device must be cpu, cuda, cuda:N, mps or auto, got {value!r}")
     return str(value)

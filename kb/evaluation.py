@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from kb.metrics import mean, ndcg_at_k, recall_at_k, reciprocal_rank
+from kb.recommend_data import competition_text
 
 K = 10
 MODES = ("hybrid", "dense", "keyword")
@@ -24,12 +25,7 @@ SEARCH_DEPTH = 50
 
 def describe(row) -> str:  # noqa: ANN001 (sqlite3.Row)
     """What a competitor would paste: title, one-line description, metric (catalog fields only)."""
-    parts = [row["title"] or row["slug"]]
-    if row["description"]:
-        parts.append(row["description"])
-    if row["metric"]:
-        parts.append(f"Evaluation metric: {row['metric']}")
-    return ". ".join(p.strip().rstrip(".") for p in parts) + "."
+    return competition_text(row)
 
 
 def ground_truth(conn) -> tuple[dict[str, set[str]], dict[int, set[str]], dict[str, set[int]]]:  # noqa: ANN001
@@ -60,7 +56,7 @@ def run_evaluation(kb, *, limit: int | None = None, min_relevant: int = 1,  # no
                    progress: Callable[[str], None] | None = None) -> dict:
     conn = kb.conn
     comp_tech, doc_tech, comp_docs = ground_truth(conn)
-    rows = conn.execute("SELECT slug, title, description, metric FROM competitions ORDER BY slug").fetchall()
+    rows = conn.execute("SELECT slug, title, description, metric, year FROM competitions ORDER BY slug").fetchall()
     rows = [r for r in rows if len(comp_tech.get(r["slug"], ())) >= min_relevant]
     if limit:
         rows = rows[:limit]
@@ -72,7 +68,7 @@ def run_evaluation(kb, *, limit: int | None = None, min_relevant: int = 1,  # no
         query = describe(row)
         relevant = comp_tech[slug]
         for mode in MODES:
-            rec = kb.recommend(query, k=K, exclude_competition=slug, mode=mode)
+            rec = kb.recommend(query, k=K, exclude_competition=slug, mode=mode, year=row["year"])
             ranked = [t.name for t in rec.techniques]
             rec_scores[mode]["recall"].append(recall_at_k(ranked, relevant, K))
             rec_scores[mode]["ndcg"].append(ndcg_at_k(ranked, relevant, K))

@@ -31,20 +31,25 @@ def fts_query(text: str) -> str:
 
 def search(conn: sqlite3.Connection, text: str, limit: int = 100,
            allowed: Collection[int] | None = None) -> list[tuple[int, float]]:
-    """Best chunks for ``text`` as ``(chunk_id, score)``, higher is better (negated BM25)."""
+    """Best chunks for ``text`` as ``(chunk_id, score)``, higher is better (negated BM25).
+
+    Filters (``allowed``) are applied while reading the ranked matches, which keeps SQLite on its
+    fast full-text path instead of probing the match once per allowed id.
+    """
     expr = fts_query(text)
-    if not expr:
+    if not expr or limit <= 0 or (allowed is not None and not allowed):
         return []
-    # weights: title, heading, text
-    sql = "SELECT rowid, -bm25(chunks_fts, 2.0, 1.5, 1.0) AS score FROM chunks_fts WHERE chunks_fts MATCH ?"
-    params: list[object] = [expr]
-    if allowed is not None:
-        if not allowed:
-            return []
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _allowed (id INTEGER PRIMARY KEY)")
-        conn.execute("DELETE FROM _allowed")
-        conn.executemany("INSERT INTO _allowed (id) VALUES (?)", ((i,) for i in allowed))
-        sql += " AND rowid IN (SELECT id FROM _allowed)"
-    sql += " ORDER BY bm25(chunks_fts, 2.0, 1.5, 1.0) LIMIT ?"
-    params.append(limit)
-    return [(r[0], r[1]) for r in conn.execute(sql, params)]
+    # column weights: title, heading, text
+    cur = conn.execute(
+        "SELECT rowid, -bm25(chunks_fts, 2.0, 1.5, 1.0) FROM chunks_fts WHERE chunks_fts MATCH ?"
+        " ORDER BY bm25(chunks_fts, 2.0, 1.5, 1.0)" + ("" if allowed is not None else " LIMIT ?"),
+        (expr,) if allowed is not None else (expr, limit),
+    )
+    out: list[tuple[int, float]] = []
+    for rowid, score in cur:
+        if allowed is None or rowid in allowed:
+            out.append((rowid, score))
+            if len(out) == limit:
+                break
+    cur.close()
+    return out

@@ -145,3 +145,52 @@ def pick_evidence(candidates: Sequence[Evidence], limit: int = 3) -> tuple[Evide
         if len(out) == limit:
             break
     return tuple(out)
+
+
+# -- components of the technique score (each a dict technique -> score, combined after normalising) --
+
+PROFILE_FLOOR = 0.03  # weight of a write-up whose competition has another modality
+YEAR_SCALE = 3.0  # years: a write-up this many years apart counts e^-1 as much
+
+
+def profile_similarity(query: tuple[str | None, str | None, str | None], year: int | None,
+                       other: tuple[str | None, str | None, str | None, int | None],
+                       floor: float = PROFILE_FLOOR, year_scale: float = YEAR_SCALE) -> float:
+    """How alike two competitions are by profile: same modality dominates, task type, metric family
+    and closeness in time refine it."""
+    modality, task, family = query
+    o_modality, o_task, o_family, o_year = other
+    s = 1.0 if modality and o_modality == modality else floor
+    s *= 1.0 if task and o_task == task else 0.7
+    s *= 1.0 if family and o_family == family else 0.7
+    if year and o_year and year_scale:
+        s *= math.exp(-abs(year - o_year) / year_scale)
+    return s
+
+
+def vote(doc_weights: dict[int, float], helped: dict[int, Iterable[str]],
+         not_helped: dict[int, Iterable[str]] | None = None, penalty: float = NOT_HELPED_PENALTY) -> dict[str, float]:
+    """Each document votes its weight for every technique it reports as helping (and against those it
+    reports as not helping)."""
+    out: dict[str, float] = {}
+    for doc, w in doc_weights.items():
+        for t in helped.get(doc, ()):
+            out[t] = out.get(t, 0.0) + w
+        for t in (not_helped or {}).get(doc, ()):
+            out[t] = out.get(t, 0.0) - penalty * w
+    return out
+
+
+def normalise(scores: dict[str, float]) -> dict[str, float]:
+    """Divide by the largest score so components on different scales can be added."""
+    top = max(scores.values(), default=0.0)
+    return {t: s / top for t, s in scores.items()} if top > 0 else {}
+
+
+def combine(components: Sequence[tuple[float, dict[str, float]]]) -> list[tuple[str, float]]:
+    """Weighted sum of normalised components, best first; only positive totals."""
+    total: dict[str, float] = {}
+    for weight, scores in components:
+        for t, s in normalise(scores).items():
+            total[t] = total.get(t, 0.0) + weight * s
+    return sorted(((t, s) for t, s in total.items() if s > 0), key=lambda ts: (-ts[1], ts[0]))

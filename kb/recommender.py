@@ -1,127 +1,224 @@
-"""``KnowledgeBase.recommend``: retrieval + technique aggregation + similar competitions."""
+"""``KnowledgeBase.recommend``: which techniques won competitions like this one, with evidence.
+
+Three signals vote for techniques through the write-ups that report them as helping:
+1. *similar competitions*: competitions whose catalog description is closest to the query
+   (embedding similarity), with their write-ups;
+2. *profile prior*: write-ups of competitions with the same modality, task type and metric family
+   as the query (inferred from its text), closer in time counting more;
+3. *retrieved passages*: write-ups whose passages match the query (hybrid search), where
+   "did not help" mentions count against a technique.
+Each signal is normalised and added with a weight; the weights were chosen on the in-repo
+leave-one-competition-out evaluation (``kb eval``).
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from dataclasses import dataclass
 
+import numpy as np
+
+from kb.filters import Filters, document_ids
+from kb.profile import infer_profile
 from kb.recommend import (
     Evidence,
-    Mention,
     Recommendation,
     SimilarCompetition,
     TechniqueScore,
-    aggregate,
-    idf_weights,
+    combine,
     passage_weight,
     pick_evidence,
+    profile_similarity,
+    rank_weight,
+    vote,
 )
-
-RETRIEVE = 300
-
-
-def _rows(conn: sqlite3.Connection, sql: str, ids: list[int]) -> list[sqlite3.Row]:
-    out: list[sqlite3.Row] = []
-    for start in range(0, len(ids), 500):
-        part = ids[start:start + 500]
-        out += conn.execute(sql.format(marks=",".join("?" * len(part))), part).fetchall()
-    return out
+from kb.recommend_data import CorpusData, competition_vectors, data_version, load_corpus_data
 
 
-def document_frequency(conn: sqlite3.Connection) -> tuple[dict[str, int], int]:
-    """Technique → number of documents reporting it helped; and the number of documents."""
-    df = dict(conn.execute(
-        "SELECT ct.technique, count(DISTINCT c.document_id) FROM chunk_techniques ct"
-        " JOIN chunks c ON c.id = ct.chunk_id WHERE ct.helped = 1 GROUP BY ct.technique").fetchall())
-    n = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-    return df, n
+@dataclass(frozen=True)
+class Weights:
+    similar_competitions: float = 1.0
+    profile: float = 1.0
+    passages: float = 0.5
+    neighbours: int = 15
+    retrieve: int = 300
+    passage_documents: int = 30
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+def corpus_data(kb) -> CorpusData:  # noqa: ANN001
+    """Cached per KnowledgeBase; reloaded when the database changed."""
+    with kb._lock:
+        version = data_version(kb.conn)
+        cached = getattr(kb, "_corpus_data", None)
+        if cached is not None and cached.version == version:
+            return cached
+        data = load_corpus_data(kb.conn)
+        competition_vectors(kb.conn, data, kb.embedder, store=not kb.readonly)
+        kb._corpus_data = data
+        return data
+
+
+def _query_profile(text: str) -> tuple[str | None, str | None, str | None]:
+    lower = text.lower()
+    metric = text[lower.index("metric:") + 7:] if "metric:" in lower else text
+    p = infer_profile(text, "", metric)
+    return p.modality, p.task_type, p.metric_family
 
 
 def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | None = None,  # noqa: ANN001
-              mode: str = "hybrid", idf_strength: float = 0.5, retrieve: int = RETRIEVE,
+              mode: str = "hybrid", year: int | None = None, weights: Weights = DEFAULT_WEIGHTS,
               evidence_per_technique: int = 3, competitions: int = 10, **filters: object) -> Recommendation:
-    scored = kb.passages(description, limit=retrieve, mode=mode, exclude_competition=exclude_competition, **filters)
+    scored = kb.passages(description, limit=weights.retrieve, mode=mode, exclude_competition=exclude_competition,
+                         **filters)
     query = " ".join(str(description).split())
-    if not scored:
-        return Recommendation(query=query)
-    conn = kb.conn
+    data = corpus_data(kb)
     with kb._lock:
-        ids = [cid for cid, _ in scored]
-        chunk_doc = {r[0]: r[1] for r in _rows(conn, "SELECT id, document_id FROM chunks WHERE id IN ({marks})", ids)}
-        doc_ids = sorted(set(chunk_doc.values()))
-        docs = {r["id"]: r for r in _rows(conn, "SELECT id, url, title, date FROM documents WHERE id IN ({marks})",
-                                          doc_ids)}
-        links: dict[int, list[sqlite3.Row]] = defaultdict(list)
-        for r in _rows(conn, "SELECT dc.document_id, dc.rank, co.slug, co.title, co.year, co.metric, co.modality,"
-                             " co.url FROM document_competitions dc JOIN competitions co ON co.id = dc.competition_id"
-                             " WHERE dc.document_id IN ({marks})", doc_ids):
-            if r["slug"] != exclude_competition:
-                links[r["document_id"]].append(r)
-        tags = _rows(conn, "SELECT chunk_id, technique, category, helped, snippet FROM chunk_techniques"
-                           " WHERE chunk_id IN ({marks})", ids)
-        df, n_docs = document_frequency(conn)
-        vocab = kb.vocabulary
-    position = {cid: i for i, (cid, _) in enumerate(scored, start=1)}
+        allowed = document_ids(kb.conn, Filters.from_kwargs(exclude_competition=exclude_competition, **filters))
+        chunk_doc = _chunk_documents(kb.conn, [cid for cid, _ in scored])
+    docs = {d: info for d, info in data.docs.items() if allowed is None or d in allowed}
+    if not docs:
+        return Recommendation(query=query)
+    if year is None:
+        year = max((p[3] for p in data.comp_profile.values() if p[3]), default=None)
+    helped = {d: info.helped for d, info in docs.items()}
+    not_helped = {d: info.not_helped for d, info in docs.items()}
 
-    def best_link(doc_id: int) -> sqlite3.Row | None:
-        ls = sorted(links.get(doc_id, []), key=lambda r: (r["rank"] is None, r["rank"] or 0))
-        return ls[0] if ls else None
+    # 1. retrieved passages → documents in order of their best passage
+    passage_docs: dict[int, float] = {}
+    passage_chunk: dict[int, int] = {}
+    for cid, _ in scored:
+        d = chunk_doc.get(cid)
+        if d in docs and d not in passage_docs and len(passage_docs) < weights.passage_documents:
+            passage_docs[d] = passage_weight(len(passage_docs) + 1, k=10.0) * rank_weight(docs[d].best_rank)
+            passage_chunk[d] = cid
+    # 2. similar competitions by catalog description
+    comp_sims = _similar_competitions(kb, data, query, docs, exclude_competition)
+    neighbour_docs: dict[int, float] = {}
+    for slug, sim in comp_sims[:weights.neighbours]:
+        for d in data.comp_docs.get(slug, ()):
+            if d in docs:
+                neighbour_docs[d] = max(neighbour_docs.get(d, 0.0), max(sim, 0.0))
+    # 3. profile prior over every allowed write-up
+    qprof = _query_profile(query)
+    prior_docs = {d: max((profile_similarity(qprof, year, data.comp_profile.get(s, (None, None, None, None)))
+                          for s in info.competitions), default=0.0) for d, info in docs.items()}
 
-    mentions: list[Mention] = []
-    evidence: dict[str, list[Evidence]] = defaultdict(list)
-    for t in tags:
-        cid = t["chunk_id"]
-        doc_id = chunk_doc[cid]
-        link = best_link(doc_id)
-        m = Mention(t["technique"], cid, doc_id, bool(t["helped"]), t["snippet"], position[cid],
-                    link["rank"] if link else None)
-        mentions.append(m)
-        d = docs[doc_id]
-        evidence[m.technique].append(Evidence(
-            url=d["url"], title=d["title"] or d["url"], competition=link["slug"] if link else None,
-            competition_title=link["title"] if link else None, rank=link["rank"] if link else None,
-            year=(link["year"] if link else None) or _year(d["date"]), snippet=m.snippet, helped=m.helped,
-            document_id=doc_id, chunk_id=cid, weight=passage_weight(m.passage_rank)))
-    idf = idf_weights(df, n_docs, idf_strength) if idf_strength else None
+    ranked = combine([
+        (weights.similar_competitions, vote(neighbour_docs, helped)),
+        (weights.profile, vote(prior_docs, helped)),
+        (weights.passages, vote(passage_docs, helped, not_helped)),
+    ])[:k]
+    order = _evidence_order(passage_docs, neighbour_docs, prior_docs)
+    evidence = _evidence(kb, [t for t, _ in ranked], order, passage_chunk, evidence_per_technique)
+    vocab = kb.vocabulary
     techniques = []
-    for name, score, stats in aggregate(mentions, idf)[:k]:
-        tech = vocab.by_name(name) if _known(vocab, name) else None
+    for name, score in ranked:
+        tech = vocab.by_name(name) if name in vocab else None
+        supporters = [d for d in docs if name in docs[d].helped]
         techniques.append(TechniqueScore(
             name=name, category=tech.category if tech else "other", aliases=tuple(tech.aliases) if tech else (),
-            description=tech.description if tech else "", score=score, documents=stats["documents"],
-            helped=stats["helped"], not_helped=stats["not_helped"],
-            evidence=pick_evidence(evidence[name], evidence_per_technique)))
+            description=tech.description if tech else "", score=score, documents=len(supporters),
+            helped=len(supporters), not_helped=sum(1 for d in docs if name in docs[d].not_helped),
+            evidence=evidence.get(name, ())))
     return Recommendation(query=query, techniques=techniques,
-                          competitions=_similar(scored, chunk_doc, links, docs, competitions))
+                          competitions=_similar_list(data, comp_sims, passage_docs, docs, competitions))
 
 
-def _similar(scored, chunk_doc, links, docs, limit: int) -> list[SimilarCompetition]:  # noqa: ANN001
-    best: dict[tuple[str, int], float] = {}
-    info: dict[str, sqlite3.Row] = {}
-    for i, (cid, _) in enumerate(scored, start=1):
-        doc_id = chunk_doc.get(cid)
-        for link in links.get(doc_id, []):
-            key = (link["slug"], doc_id)
-            best[key] = max(best.get(key, 0.0), passage_weight(i, k=10.0))
-            info[link["slug"]] = link
-    totals: dict[str, float] = defaultdict(float)
-    urls: dict[str, list[str]] = defaultdict(list)
-    for (slug, doc_id), w in sorted(best.items(), key=lambda kv: -kv[1]):
-        # the first document counts fully, further ones of the same competition add less
-        totals[slug] += w / (1 + len(urls[slug]))
-        urls[slug].append(docs[doc_id]["url"])
-    ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    return [SimilarCompetition(slug=s, title=info[s]["title"], year=info[s]["year"], score=score,
-                               metric=info[s]["metric"], modality=info[s]["modality"], url=info[s]["url"],
-                               documents=tuple(urls[s])) for s, score in ranked]
+def _chunk_documents(conn: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        out.update(conn.execute(f"SELECT id, document_id FROM chunks WHERE id IN ({','.join('?' * len(part))})",
+                                part).fetchall())
+    return out
 
 
-def _known(vocab, name: str) -> bool:  # noqa: ANN001
-    try:
-        vocab.by_name(name)
-    except KeyError:
-        return False
-    return True
+def _similar_competitions(kb, data: CorpusData, query: str, docs: dict, exclude: str | None  # noqa: ANN001
+                          ) -> list[tuple[str, float]]:
+    if data.comp_vectors is None or not len(data.comp_slugs):
+        return []
+    sims = data.comp_vectors @ kb._encode(query)
+    out = []
+    for i in np.argsort(-sims):
+        slug = data.comp_slugs[int(i)]
+        if slug == exclude or not any(d in docs for d in data.comp_docs.get(slug, ())):
+            continue
+        out.append((slug, float(sims[int(i)])))
+    return out
+
+
+def _evidence_order(*weights: dict[int, float]) -> list[int]:
+    """Documents to quote from: those matching the query first, then similar competitions, then the prior."""
+    seen: dict[int, None] = {}
+    for w in weights:
+        for d, _ in sorted(w.items(), key=lambda kv: -kv[1]):
+            seen.setdefault(d, None)
+    return list(seen)
+
+
+def _evidence(kb, names: list[str], order: list[int], passage_chunk: dict[int, int],  # noqa: ANN001
+              per_technique: int) -> dict[str, tuple[Evidence, ...]]:
+    if not names:
+        return {}
+    position = {d: i for i, d in enumerate(order)}
+    marks = ",".join("?" * len(names))
+    with kb._lock:
+        rows = kb.conn.execute(
+            "SELECT ct.technique, ct.chunk_id, ct.snippet, c.document_id, d.url, d.title, d.date"
+            f" FROM chunk_techniques ct JOIN chunks c ON c.id = ct.chunk_id JOIN documents d ON d.id = c.document_id"
+            f" WHERE ct.helped = 1 AND ct.technique IN ({marks})", names).fetchall()
+        links = _links(kb.conn, sorted({r["document_id"] for r in rows if r["document_id"] in position}))
+    found: dict[str, list[Evidence]] = defaultdict(list)
+    for r in rows:
+        d = r["document_id"]
+        if d not in position:
+            continue
+        link = links.get(d)
+        # prefer the passage that matched the query, then earlier documents
+        weight = (2.0 if passage_chunk.get(d) == r["chunk_id"] else 1.0) / (1 + position[d])
+        found[r["technique"]].append(Evidence(
+            url=r["url"], title=r["title"] or r["url"], competition=link["slug"] if link else None,
+            competition_title=link["title"] if link else None, rank=link["rank"] if link else None,
+            year=(link["year"] if link else None) or _year(r["date"]), snippet=r["snippet"], helped=True,
+            document_id=d, chunk_id=r["chunk_id"], weight=weight))
+    return {t: pick_evidence(ev, per_technique) for t, ev in found.items()}
+
+
+def _links(conn: sqlite3.Connection, doc_ids: list[int]) -> dict[int, sqlite3.Row]:
+    out: dict[int, sqlite3.Row] = {}
+    for start in range(0, len(doc_ids), 500):
+        part = doc_ids[start:start + 500]
+        for r in conn.execute(
+                "SELECT dc.document_id, dc.rank, co.slug, co.title, co.year FROM document_competitions dc"
+                f" JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id IN ({','.join('?' * len(part))})"
+                " ORDER BY dc.rank IS NULL, dc.rank", part):
+            out.setdefault(r["document_id"], r)
+    return out
+
+
+def _similar_list(data: CorpusData, comp_sims: list[tuple[str, float]], passage_docs: dict[int, float],
+                  docs: dict, limit: int) -> list[SimilarCompetition]:
+    from_passages: dict[str, float] = defaultdict(float)
+    for d, w in passage_docs.items():
+        for slug in docs[d].competitions:
+            from_passages[slug] = max(from_passages[slug], w)
+    total = combine([(1.0, dict(comp_sims[:50])), (0.5, dict(from_passages))])
+    out = []
+    for slug, score in total:
+        if slug not in data.comp_info or not any(d in docs for d in data.comp_docs.get(slug, ())):
+            continue
+        info = data.comp_info[slug]
+        out.append(SimilarCompetition(
+            slug=slug, title=info["title"], year=info["year"], score=score, metric=info["metric"],
+            modality=info["modality"], url=info["url"],
+            documents=tuple(sorted(docs[d].url for d in data.comp_docs.get(slug, ()) if d in docs))))
+        if len(out) == limit:
+            break
+    return out
 
 
 def _year(date: str | None) -> int | None:

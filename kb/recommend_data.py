@@ -1,0 +1,115 @@
+"""What recommendations aggregate over, read once from SQLite and cached until the data changes.
+
+Per document: the techniques it reports as helping / not helping, its competitions' profiles and
+solution ranks. Per competition: a vector of its catalog description, for competition-to-competition
+similarity (short description vs short description compares like with like).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb.store import sha256
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    url: str
+    helped: frozenset[str]
+    not_helped: frozenset[str]
+    competitions: tuple[str, ...]
+    best_rank: int | None
+
+
+@dataclass
+class CorpusData:
+    version: tuple
+    docs: dict[int, DocInfo]
+    comp_docs: dict[str, set[int]]
+    comp_profile: dict[str, tuple[str | None, str | None, str | None, int | None]]
+    comp_info: dict[str, sqlite3.Row]
+    comp_slugs: list[str] = field(default_factory=list)
+    comp_vectors: np.ndarray | None = None
+
+
+def competition_text(row: sqlite3.Row | dict) -> str:
+    """The catalog description of a competition as a user would paste it (title, description, metric)."""
+    parts = [row["title"] or row["slug"]]
+    if row["description"]:
+        parts.append(row["description"])
+    if row["metric"] and row["metric"] != "-":
+        parts.append(f"Evaluation metric: {row['metric']}")
+    return ". ".join(str(p).strip().rstrip(".") for p in parts) + "."
+
+
+def data_version(conn: sqlite3.Connection) -> tuple:
+    return tuple(conn.execute(
+        "SELECT (SELECT count(*) FROM documents), (SELECT max(updated_at) FROM documents),"
+        " (SELECT count(*) FROM chunk_techniques), (SELECT count(*) FROM competitions),"
+        " (SELECT max(updated_at) FROM competitions), (SELECT count(*) FROM document_competitions)").fetchone())
+
+
+def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
+    helped: dict[int, set[str]] = defaultdict(set)
+    not_helped: dict[int, set[str]] = defaultdict(set)
+    for doc_id, tech, ok in conn.execute(
+            "SELECT DISTINCT c.document_id, ct.technique, ct.helped FROM chunk_techniques ct"
+            " JOIN chunks c ON c.id = ct.chunk_id"):
+        (helped if ok else not_helped)[doc_id].add(tech)
+    comps: dict[int, list[str]] = defaultdict(list)
+    ranks: dict[int, list[int]] = defaultdict(list)
+    comp_docs: dict[str, set[int]] = defaultdict(set)
+    for doc_id, slug, rank in conn.execute(
+            "SELECT dc.document_id, co.slug, dc.rank FROM document_competitions dc"
+            " JOIN competitions co ON co.id = dc.competition_id"):
+        comps[doc_id].append(slug)
+        comp_docs[slug].add(doc_id)
+        if rank is not None:
+            ranks[doc_id].append(rank)
+    docs = {}
+    for doc_id, url in conn.execute("SELECT id, url FROM documents"):
+        ok = helped.get(doc_id, set())
+        docs[doc_id] = DocInfo(url, frozenset(ok), frozenset(not_helped.get(doc_id, set()) - ok),
+                               tuple(comps.get(doc_id, ())), min(ranks[doc_id]) if ranks.get(doc_id) else None)
+    rows = conn.execute("SELECT slug, title, description, metric, year, url, modality, task_type, metric_family"
+                        " FROM competitions").fetchall()
+    return CorpusData(
+        version=data_version(conn), docs=docs, comp_docs=dict(comp_docs),
+        comp_profile={r["slug"]: (r["modality"], r["task_type"], r["metric_family"], r["year"]) for r in rows},
+        comp_info={r["slug"]: r for r in rows},
+    )
+
+
+def competition_vectors(conn: sqlite3.Connection, data: CorpusData, embedder, *,  # noqa: ANN001
+                        store: bool) -> None:
+    """Fill ``data.comp_vectors`` for competitions that have write-ups (reusing stored vectors by hash)."""
+    slugs = sorted(s for s, d in data.comp_docs.items() if d)
+    texts = [competition_text(data.comp_info[s]) if s in data.comp_info else s for s in slugs]
+    hashes = [sha256("competition\n" + t) for t in texts]
+    found: dict[str, bytes] = {}
+    for start in range(0, len(hashes), 500):
+        part = hashes[start:start + 500]
+        found.update(conn.execute(
+            f"SELECT sha256, vector FROM embeddings WHERE model = ? AND sha256 IN ({','.join('?' * len(part))})",
+            (embedder.model_id, *part)).fetchall())
+    missing = [i for i, h in enumerate(hashes) if h not in found]
+    if missing:
+        vecs = embedder.encode([texts[i] for i in missing])
+        for i, v in zip(missing, vecs, strict=True):
+            found[hashes[i]] = np.asarray(v, dtype=np.float32).tobytes()
+        if store:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT OR REPLACE INTO embeddings (model, sha256, vector) VALUES (?, ?, ?)",
+                                 [(embedder.model_id, hashes[i], found[hashes[i]]) for i in missing])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+    data.comp_slugs = slugs
+    data.comp_vectors = (np.stack([np.frombuffer(found[h], dtype=np.float32) for h in hashes])
+                         if hashes else np.zeros((0, 1), dtype=np.float32))
