@@ -12,6 +12,7 @@ import sqlite3
 from kb.textclean import clean
 
 from ingest.report import Outcome
+from ingest.titles import document_title
 from kb import store
 from kb.chunking import chunk_text
 from kb.errors import ExtractError
@@ -41,7 +42,7 @@ def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
     if len(cleaned.text.strip()) < MIN_TEXT_CHARS:
         return Outcome(doc.url, "failed", reason="empty", detail=f"only {len(cleaned.text.strip())} characters of text")
     chunks = chunk_text(cleaned.text)
-    title = doc.title or cleaned.title or doc.url.rstrip("/").rsplit("/", 1)[-1]
+    title = document_title(doc.title, cleaned.title, doc.url, doc.links)
     row = store.DocumentRow(
         url=doc.url, source=doc.source, title=title, author=doc.author or cleaned.meta.get("author"),
         date=doc.date or cleaned.meta.get("date"), content_type=doc.content_type, raw_sha256=raw_hash,

@@ -25,7 +25,7 @@ BATCH = 500
 
 
 def vocabulary_version(vocab: Vocabulary) -> str:
-    data = [(t.name, t.category, list(t.aliases), list(getattr(t, "patterns", ()))) for t in vocab]
+    data = [(t.name, t.category, list(t.aliases), list(t.patterns), list(t.case_sensitive_aliases)) for t in vocab]
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
 

@@ -73,19 +73,6 @@ class Recommendation:
                 "competitions": [c.to_json() for c in self.competitions]}
 
 
-@dataclass(frozen=True)
-class Mention:
-    """One technique mention in a retrieved passage, with what we know about its source."""
-
-    technique: str
-    chunk_id: int
-    document_id: int
-    helped: bool
-    snippet: str
-    passage_rank: int  # 1-based rank of the passage in the retrieval
-    solution_rank: int | None
-
-
 def passage_weight(passage_rank: int, k: float = 20.0) -> float:
     """Weight of a passage by its retrieval rank (RRF-like decay)."""
     return k / (k + passage_rank)
@@ -99,38 +86,6 @@ def rank_weight(solution_rank: int | None) -> float:
 
 
 NOT_HELPED_PENALTY = 0.5
-
-
-def aggregate(mentions: Iterable[Mention], idf: dict[str, float] | None = None) -> list[tuple[str, float, dict]]:
-    """Score techniques: per document the strongest mention counts (independent write-ups add up);
-    mentions saying it did not help subtract. Returns ``(technique, score, stats)`` best first,
-    only techniques with a positive score.
-    """
-    per_doc: dict[tuple[str, int], tuple[float, float]] = {}  # (tech, doc) -> (best helped w, best not-helped w)
-    for m in mentions:
-        w = passage_weight(m.passage_rank) * rank_weight(m.solution_rank)
-        pos, neg = per_doc.get((m.technique, m.document_id), (0.0, 0.0))
-        per_doc[(m.technique, m.document_id)] = (max(pos, w), neg) if m.helped else (pos, max(neg, w))
-    totals: dict[str, dict] = {}
-    for (tech, _doc), (pos, neg) in per_doc.items():
-        t = totals.setdefault(tech, {"score": 0.0, "documents": 0, "helped": 0, "not_helped": 0})
-        t["score"] += pos - NOT_HELPED_PENALTY * neg
-        t["documents"] += 1
-        t["helped"] += pos > 0
-        t["not_helped"] += neg > 0 and pos == 0
-    out = []
-    for tech, t in totals.items():
-        score = t["score"] * (idf.get(tech, 1.0) if idf else 1.0)
-        if score > 0 and t["helped"] > 0:
-            out.append((tech, score, t))
-    out.sort(key=lambda x: (-x[1], x[0]))
-    return out
-
-
-def idf_weights(document_frequency: dict[str, int], total_documents: int, strength: float = 0.5) -> dict[str, float]:
-    """Dampen techniques that appear in almost every write-up: (log(N / df) + 1) ** strength."""
-    return {t: (math.log((total_documents + 1) / (df + 1)) + 1.0) ** strength
-            for t, df in document_frequency.items()}
 
 
 def pick_evidence(candidates: Sequence[Evidence], limit: int = 3) -> tuple[Evidence, ...]:

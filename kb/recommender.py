@@ -192,9 +192,10 @@ def _links(conn: sqlite3.Connection, doc_ids: list[int]) -> dict[int, sqlite3.Ro
     out: dict[int, sqlite3.Row] = {}
     for start in range(0, len(doc_ids), 500):
         part = doc_ids[start:start + 500]
+        marks = ",".join("?" * len(part))
         for r in conn.execute(
                 "SELECT dc.document_id, dc.rank, co.slug, co.title, co.year FROM document_competitions dc"
-                f" JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id IN ({','.join('?' * len(part))})"
+                f" JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id IN ({marks})"
                 " ORDER BY dc.rank IS NULL, dc.rank", part):
             out.setdefault(r["document_id"], r)
     return out

@@ -81,3 +81,30 @@ def built_kb_home(mirror, monkeypatch, capsys):
     monkeypatch.setenv("KB_MODEL", "fake")
     code, _, _ = run_main(monkeypatch, capsys, "ingest", "mirror", str(mirror), "--json")
     assert code == 0
+
+
+def test_recommend_json_contract_and_file_input(built_kb_home, monkeypatch, capsys, tmp_path):
+    desc = tmp_path / "desc.txt"
+    desc.write_text("Predict store sales for the coming weeks from past daily sales", encoding="utf-8")
+    code, out, _ = run_main(monkeypatch, capsys, "recommend", "--file", str(desc), "--k", "3", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["query"].startswith("Predict store sales")
+    assert 0 < len(data["techniques"]) <= 3
+    t = data["techniques"][0]
+    assert set(t) == {"name", "category", "aliases", "score", "evidence"} and t["evidence"]
+    assert all(c["slug"] != "store-sales-forecast" for c in json.loads(run_main(
+        monkeypatch, capsys, "recommend", "sales", "--exclude-competition", "store-sales-forecast", "--json")[1]
+    )["competitions"])
+
+
+def test_recommend_text_output_and_techniques_listing(built_kb_home, monkeypatch, capsys):
+    code, out, _ = run_main(monkeypatch, capsys, "recommend", "galaxy", "images", "classification")
+    assert code == 0 and "write-up(s)" in out and "https://" in out
+    code, out, _ = run_main(monkeypatch, capsys, "techniques", "--json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) >= 150 and {"name", "category", "documents_helped"} <= set(rows[0])
+
+
+def test_recommend_empty_description_is_an_error(built_kb_home, monkeypatch, capsys):
+    code, _, err = run_main(monkeypatch, capsys, "recommend")
+    assert code == 2 and "the query is empty" in err

@@ -1,0 +1,108 @@
+"""Recommendation: the pure scoring functions on hand-written inputs, and the API on the mini mirror."""
+
+import json
+import math
+
+import pytest
+
+from kb.metrics import ndcg_at_k, reciprocal_rank, recall_at_k
+from kb.recommend import (
+    Evidence,
+    combine,
+    normalise,
+    passage_weight,
+    pick_evidence,
+    profile_similarity,
+    rank_weight,
+    vote,
+)
+
+
+def test_passage_and_rank_weights_decay():
+    assert passage_weight(1) > passage_weight(2) > passage_weight(50) > 0
+    assert rank_weight(1) == 1.0
+    assert rank_weight(1) > rank_weight(10) > rank_weight(1000) > 0
+    assert rank_weight(None) == rank_weight(0) == 0.6
+
+
+def test_profile_similarity_prefers_same_modality_then_recent():
+    q = ("image", "segmentation", "iou/dice")
+    same = profile_similarity(q, 2020, ("image", "segmentation", "iou/dice", 2020))
+    older = profile_similarity(q, 2020, ("image", "segmentation", "iou/dice", 2014))
+    other_task = profile_similarity(q, 2020, ("image", "classification", "logloss", 2020))
+    tabular = profile_similarity(q, 2020, ("tabular", "segmentation", "iou/dice", 2020))
+    assert same == 1.0
+    assert same > other_task > tabular
+    assert older == pytest.approx(math.exp(-2))
+    assert profile_similarity((None, None, None), None, ("image", None, None, None)) == pytest.approx(0.03 * 0.49)
+
+
+def test_vote_counts_helped_and_subtracts_not_helped():
+    scores = vote({1: 1.0, 2: 0.5}, helped={1: ["A", "B"], 2: ["A"]}, not_helped={2: ["B"]}, penalty=0.5)
+    assert scores == {"A": 1.5, "B": 0.75}
+
+
+def test_normalise_and_combine():
+    assert normalise({}) == {}
+    assert normalise({"a": 2.0, "b": 1.0}) == {"a": 1.0, "b": 0.5}
+    assert normalise({"a": -1.0}) == {}
+    ranked = combine([(1.0, {"a": 4.0, "b": 2.0}), (0.5, {"b": 10.0, "c": 5.0}), (1.0, {"d": -3.0})])
+    assert ranked == [("a", 1.0), ("b", 1.0), ("c", 0.25)] or ranked == [("b", 1.0), ("a", 1.0), ("c", 0.25)]
+    assert [t for t, _ in ranked][-1] == "c" and "d" not in dict(ranked)
+
+
+def _ev(doc, helped=True, weight=1.0):
+    return Evidence(url=f"https://x.example/{doc}", title="t", competition=None, competition_title=None, rank=None,
+                    year=None, snippet="s", helped=helped, document_id=doc, chunk_id=doc * 10, weight=weight)
+
+
+def test_pick_evidence_one_per_document_helped_first():
+    picked = pick_evidence([_ev(1, weight=0.1), _ev(1, weight=0.9), _ev(2, helped=False, weight=5.0), _ev(3, weight=0.5)],
+                           limit=3)
+    assert [(e.document_id, e.weight) for e in picked] == [(1, 0.9), (3, 0.5), (2, 5.0)]
+
+
+def test_metrics_on_hand_made_rankings():
+    assert recall_at_k(["a", "b", "c"], {"a", "c", "z"}, k=2) == 0.5
+    assert recall_at_k(list("abcdefghijkl"), set("abcdefghijkl"), k=10) == 1.0
+    assert recall_at_k(["a"], set()) == 0.0
+    assert ndcg_at_k(["a", "b"], {"a"}) == 1.0
+    assert ndcg_at_k(["b", "a"], {"a"}) == pytest.approx(1 / math.log2(3))
+    assert reciprocal_rank(["x", "y", "a"], {"a"}) == pytest.approx(1 / 3)
+    assert reciprocal_rank(["x"], {"a"}) == 0.0
+
+
+# -- the API on the mini mirror (fake embedder) -------------------------------------------------
+
+def test_recommend_returns_techniques_with_evidence_links(built_kb):
+    rec = built_kb.recommend("Classify photos of galaxies by shape with deep learning", k=5)
+    assert rec.techniques, "expected techniques"
+    for t in rec.techniques:
+        assert t.evidence and all(e.url.startswith("https://") and e.helped for e in t.evidence)
+        assert t.category
+    names = [t.name for t in rec.techniques]
+    assert "Pseudo-Labeling" not in names  # the galaxy write-up says it did not help
+    assert rec.competitions and rec.competitions[0].slug in {"galaxy-shapes", "brainwave-seizure", "store-sales-forecast"}
+    data = json.loads(json.dumps(rec.to_json()))
+    assert set(data) == {"query", "techniques", "competitions"}
+    assert set(data["techniques"][0]) == {"name", "category", "aliases", "score", "evidence"}
+    assert set(data["techniques"][0]["evidence"][0]) == {"url", "title", "competition", "rank", "snippet", "helped"}
+    assert set(data["competitions"][0]) == {"slug", "title", "year", "score"}
+
+
+def test_exclude_competition_removes_all_its_documents(built_kb):
+    rec = built_kb.recommend("galaxy images rotations flips convolutional networks", k=20,
+                             exclude_competition="galaxy-shapes")
+    urls = {e.url for t in rec.techniques for e in t.evidence}
+    assert not any("galaxy-shapes" in u for u in urls)
+    # the seizure blog post is also linked to galaxy-shapes, so it is excluded too
+    assert "https://carol.example/2014/seizure-detection/" not in urls
+    assert all(c.slug != "galaxy-shapes" for c in rec.competitions)
+
+
+def test_recommend_filters_and_k(built_kb):
+    rec = built_kb.recommend("sales forecasting with lag features", k=2, source="github")
+    assert len(rec.techniques) <= 2
+    assert all(e.url.startswith("https://github.com/") for t in rec.techniques for e in t.evidence)
+    with pytest.raises(Exception, match="k must be at least 1"):
+        built_kb.recommend("x y", k=0)
