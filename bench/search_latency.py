@@ -118,6 +118,11 @@ def measure(home: Path) -> dict:
         "dense index search (200)": lambda q: index.search(vecs[q], 200),
         "dense index search (200), source=blog": lambda q: index.search(vecs[q], 200, blog),
         "keyword FTS5 search (200)": lambda q: keyword.search(kb.conn, q, 200),
+        "keyword FTS5: bm25 once, ORDER BY alias": lambda q: kb.conn.execute(
+            "SELECT rowid, -bm25(chunks_fts, 2.0, 1.5, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
+            " ORDER BY s DESC LIMIT 200", (keyword.fts_query(q),)).fetchall(),
+        "keyword FTS5: count matching rows": lambda q: kb.conn.execute(
+            "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (keyword.fts_query(q),)).fetchall(),
         "is_empty (count(*) documents)": lambda q: kb.is_empty(),
         "filter SQL: source=blog": lambda q: chunk_ids(kb.conn, Filters(source="blog")),
         "filter SQL: one competition": lambda q: chunk_ids(kb.conn, Filters(competition=slug)),
@@ -130,6 +135,9 @@ def measure(home: Path) -> dict:
     out["index"] = {"kind": index.meta.kind, "count": index.meta.count, "nlist": index.meta.nlist,
                     "nprobe": index.meta.nprobe}
     out["blog_fraction"] = round(len(blog) / index.meta.count, 3)
+    out["fts_matches_per_query"] = round(float(np.mean([kb.conn.execute(
+        "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (keyword.fts_query(q),)).fetchone()[0]
+        for q in QUERIES])))
     out["peak_rss_mb"] = peak_rss_mb()
     out["threads_note"] = f"faiss omp threads {__import__('faiss').omp_get_max_threads()}, numpy {np.__version__}"
     return out

@@ -12,6 +12,7 @@ from ingest.mirror import CATALOG, ManifestRow, MirrorTransport, load_manifest
 from ingest.progress import ProgressFactory, no_progress
 from ingest.report import Outcome, Summary
 from ingest.runner import finalize, store_all
+from ingest.sources.catalog import store_catalog
 from kb.api import KnowledgeBase
 from kb.errors import FetchError
 from kb.models import CompetitionLink, FetchedDocument
@@ -20,23 +21,12 @@ log = logging.getLogger(__name__)
 
 
 def load_catalog(kb: KnowledgeBase, text: str, summary: Summary) -> int:
-    """Upsert the catalog's competitions and remember their solution links."""
+    """Upsert the catalog's competitions and remember their solution links; problems are reported."""
     parsed = parse_catalog(text)
     for problem in parsed.problems:
         summary.add(Outcome("catalog", "skipped", reason="catalog", detail=problem))
-    kb.upsert_competitions([e.competition for e in parsed.entries])
-    from kb.store import transaction
-
-    with transaction(kb.conn):
-        for entry in parsed.entries:
-            cid = kb.conn.execute("SELECT id FROM competitions WHERE slug = ?", (entry.competition.slug,)).fetchone()[0]
-            kb.conn.executemany(
-                "INSERT INTO catalog_links (competition_id, url, rank, kind) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(competition_id, url) DO UPDATE SET rank = excluded.rank, kind = excluded.kind",
-                [(cid, s.url, s.rank, s.kind) for s in entry.solutions],
-            )
-    summary.competitions = len(parsed.entries)
-    return len(parsed.entries)
+    summary.competitions = store_catalog(kb, parsed)
+    return summary.competitions
 
 
 def _document(rows: list[ManifestRow], fetcher: Fetcher) -> FetchedDocument | Outcome:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from kb.textclean import clean
-
 from ingest.report import Outcome
 from ingest.titles import document_title
 from kb import store
 from kb.chunking import chunk_text
 from kb.errors import ExtractError
 from kb.models import FetchedDocument
+from kb.textclean import clean
 
 log = logging.getLogger(__name__)
 

@@ -57,12 +57,11 @@ def finalize(kb: KnowledgeBase, summary: Summary, progress: ProgressFactory = no
 
 
 def _index_stale(kb: KnowledgeBase) -> bool:
-    from kb.dense import read_meta
+    """True unless the index loads and holds exactly the embedded passages with their current vectors.
 
-    meta = read_meta(kb.settings.index_dir)
-    if meta is None or meta.model != kb.model_id:
-        return True
-    n = kb.conn.execute(
-        "SELECT count(*) FROM chunks c JOIN embeddings e ON e.sha256 = c.sha256 AND e.model = ?", (kb.model_id,)
-    ).fetchone()[0]
-    return n != meta.count
+    Comparing counts is not enough: a run killed after embedding a changed document but before
+    re-indexing leaves as many vectors as before, under other (or reused) chunk ids.
+    """
+    from kb.check import check_vector_index
+
+    return not check_vector_index(kb).ok

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import numpy as np
 from kb import db, dense, keyword, rank, snippets, store, vectors
 from kb.config import Settings, load_settings
 from kb.embed import Embedder, make_embedder
-from kb.errors import EmptyQueryError, IndexMismatchError, KBError, NotBuiltError
+from kb.errors import EmptyQueryError, IndexCorruptError, IndexMismatchError, KBError, NotBuiltError
 from kb.filters import Filters, chunk_ids
 from kb.models import Competition, FetchedDocument
 
@@ -23,6 +25,8 @@ log = logging.getLogger("kb")
 MAX_QUERY_CHARS = 4000
 CANDIDATES = 200
 MODES = ("hybrid", "dense", "keyword")
+SWAP_RETRIES = 20  # x SWAP_WAIT: how long a reader waits for a half-swapped index to settle
+SWAP_WAIT = 0.05
 
 
 @dataclass(frozen=True)
@@ -100,13 +104,27 @@ class KnowledgeBase:
         return self.embedder.model_id
 
     def dense_index(self) -> dense.DenseIndex:
-        """The vector index, reloaded when a newer one was swapped in on disk."""
+        """The vector index, reloaded when a newer one was swapped in on disk.
+
+        While another process swaps in a new index its files disagree for a moment, so a failed
+        load is retried briefly; if it keeps failing, the index already loaded goes on answering.
+        """
         with self._lock:
             path = self.settings.index_dir / dense.INDEX_FILE
             if self._dense is not None and path.exists() and path.stat().st_mtime == self._dense.mtime:
                 return self._dense
-            self._dense = dense.DenseIndex.load(self.settings.index_dir, self.model_id)
-            return self._dense
+            for attempt in range(SWAP_RETRIES):
+                try:
+                    self._dense = dense.DenseIndex.load(self.settings.index_dir, self.model_id)
+                    return self._dense
+                except IndexCorruptError:
+                    if attempt == SWAP_RETRIES - 1:
+                        if self._dense is None:
+                            raise
+                        log.warning("the new vector index does not load; still searching the previous one")
+                        return self._dense
+                    time.sleep(SWAP_WAIT)
+            raise AssertionError("unreachable")
 
     @property
     def vocabulary(self):
@@ -235,11 +253,26 @@ class KnowledgeBase:
         scored = self.passages(query, limit=max(CANDIDATES, k * 20), mode=mode, **filters)
         if not scored:
             return []
-        with self._lock:
+        with self._lock, self._snapshot():
             doc_of = self._chunk_documents([cid for cid, _ in scored])
             groups = rank.group_by(scored, doc_of, limit=k)
             return [self._result(int(doc_id), items[0], score, query, filters.get("competition"))  # type: ignore[arg-type]
                     for doc_id, score, items in groups]
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction, so rows read together come from one version of the database.
+
+        An ingest may replace a document's passages between two statements otherwise.
+        """
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
 
     def _chunk_documents(self, ids: list[int]) -> dict[int, int]:
         out: dict[int, int] = {}

@@ -13,7 +13,8 @@ from kb.cli import echo_json, filter_options, open_kb, pop_filters
 
 @click.command()
 @click.argument("description", nargs=-1)
-@click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="Read the description from a file (- for stdin).")
+@click.option("--file", "file", type=click.File("r", encoding="utf-8"),
+              help="Read the description from a file (- for stdin).")
 @click.option("--k", "k", default=10, show_default=True, type=click.IntRange(1, 200), help="How many techniques.")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
 @filter_options

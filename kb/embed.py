@@ -6,7 +6,9 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -104,6 +106,13 @@ class SentenceTransformerEmbedder:
         model = self._load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) <= SHORT_BATCH and not str(self.device).startswith("cuda"):
+            with _one_thread():
+                return self._encode(model, texts, batch_size, progress)
+        return self._encode(model, texts, batch_size, progress)
+
+    def _encode(self, model, texts: Sequence[str], batch_size: int,  # noqa: ANN001
+                progress: Callable[[int], None] | None) -> np.ndarray:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         step = max(batch_size, 1) * 4
@@ -115,6 +124,25 @@ class SentenceTransformerEmbedder:
             if progress:
                 progress(len(idx))
         return out
+
+
+SHORT_BATCH = 8
+_THREADS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run torch on one thread: a query is as fast that way, and does not stall (10-40x) when other
+    processes keep the CPU busy, which a multi-threaded tiny batch does (see BENCHMARKS.md)."""
+    import torch
+
+    with _THREADS_LOCK:
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)

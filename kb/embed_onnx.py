@@ -165,6 +165,9 @@ class OnnxEmbedder:
                 raise ConfigError("the ONNX backend needs onnxruntime (pip install 'kb[onnx]')") from e
             settings = self._ready()
             options = ort.SessionOptions()
+            # no busy-waiting between ops: as fast when idle, far steadier when other processes share the CPU
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            options.add_session_config_entry("session.inter_op.allow_spinning", "0")
             if self.threads:
                 options.intra_op_num_threads = self.threads
             providers = ["CPUExecutionProvider"]

@@ -88,11 +88,14 @@ def rank_weight(solution_rank: int | None) -> float:
 NOT_HELPED_PENALTY = 0.5
 
 
+MIN_QUOTE_WORDS = 6  # shorter snippets (a bare heading) are used only when nothing better exists
+
+
 def pick_evidence(candidates: Sequence[Evidence], limit: int = 3) -> tuple[Evidence, ...]:
-    """Best helped quotes first, at most one per document."""
+    """Best helped quotes first (real sentences before bare headings), at most one per document."""
     seen: set[int] = set()
     out: list[Evidence] = []
-    for e in sorted(candidates, key=lambda e: (not e.helped, -e.weight)):
+    for e in sorted(candidates, key=lambda e: (not e.helped, len(e.snippet.split()) < MIN_QUOTE_WORDS, -e.weight)):
         if e.document_id in seen:
             continue
         seen.add(e.document_id)

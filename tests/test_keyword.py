@@ -6,7 +6,8 @@ from kb.keyword import fts_query, query_terms, search
 
 
 def test_query_terms_drop_stopwords_and_dedupe():
-    assert query_terms("What is the best U-Net for the satellite images?") == ["best", "u", "net", "satellite", "images"]
+    terms = query_terms("What is the best U-Net for the satellite images?")
+    assert terms == ["best", "u", "net", "satellite", "images"]
     assert query_terms("the and of") == ["the", "and", "of"]  # only stop-words: keep them
     assert query_terms("!!! ???") == []
 
@@ -16,7 +17,8 @@ def test_query_terms_drop_stopwords_and_dedupe():
 def test_fts_syntax_in_user_input_never_breaks_a_query(text):
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(title, heading, text, tokenize='porter unicode61')")
-    conn.execute("INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (1, 't', 'h', 'not boosting prefix column')")
+    conn.execute("INSERT INTO chunks_fts (rowid, title, heading, text)"
+                 " VALUES (1, 't', 'h', 'not boosting prefix column')")
     assert isinstance(search(conn, text), list)
 
 

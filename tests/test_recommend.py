@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from kb.metrics import ndcg_at_k, reciprocal_rank, recall_at_k
+from kb.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
 from kb.recommend import (
     Evidence,
     combine,
@@ -57,8 +57,8 @@ def _ev(doc, helped=True, weight=1.0):
 
 
 def test_pick_evidence_one_per_document_helped_first():
-    picked = pick_evidence([_ev(1, weight=0.1), _ev(1, weight=0.9), _ev(2, helped=False, weight=5.0), _ev(3, weight=0.5)],
-                           limit=3)
+    candidates = [_ev(1, weight=0.1), _ev(1, weight=0.9), _ev(2, helped=False, weight=5.0), _ev(3, weight=0.5)]
+    picked = pick_evidence(candidates, limit=3)
     assert [(e.document_id, e.weight) for e in picked] == [(1, 0.9), (3, 0.5), (2, 5.0)]
 
 
@@ -82,7 +82,8 @@ def test_recommend_returns_techniques_with_evidence_links(built_kb):
         assert t.category
     names = [t.name for t in rec.techniques]
     assert "Pseudo-Labeling" not in names  # the galaxy write-up says it did not help
-    assert rec.competitions and rec.competitions[0].slug in {"galaxy-shapes", "brainwave-seizure", "store-sales-forecast"}
+    slugs = {"galaxy-shapes", "brainwave-seizure", "store-sales-forecast"}
+    assert rec.competitions and rec.competitions[0].slug in slugs
     data = json.loads(json.dumps(rec.to_json()))
     assert set(data) == {"query", "techniques", "competitions"}
     assert set(data["techniques"][0]) == {"name", "category", "aliases", "score", "evidence"}
