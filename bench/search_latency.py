@@ -113,6 +113,9 @@ def measure(home: Path) -> dict:
     index = kb.dense_index()
     vecs = {q: kb.embedder.encode([q])[0] for q in QUERIES}
     blog = chunk_ids(kb.conn, Filters(source="blog"))
+    n_chunks = index.meta.count
+    df = {t: kb.conn.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{t}"',)).fetchone()[0]
+          for q in QUERIES for t in keyword.query_terms(q)}
     parts = {
         "encode query": lambda q: kb.embedder.encode([q]),
         "dense index search (200)": lambda q: index.search(vecs[q], 200),
@@ -121,6 +124,8 @@ def measure(home: Path) -> dict:
         "keyword FTS5: bm25 once, ORDER BY alias": lambda q: kb.conn.execute(
             "SELECT rowid, -bm25(chunks_fts, 2.0, 1.5, 1.0) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
             " ORDER BY s DESC LIMIT 200", (keyword.fts_query(q),)).fetchall(),
+        "keyword FTS5: only terms in < 5% of chunks (df cached)": lambda q: keyword.search(
+            kb.conn, " ".join(t for t in keyword.query_terms(q) if df[t] < 0.05 * n_chunks) or q, 200),
         "keyword FTS5: count matching rows": lambda q: kb.conn.execute(
             "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (keyword.fts_query(q),)).fetchall(),
         "is_empty (count(*) documents)": lambda q: kb.is_empty(),

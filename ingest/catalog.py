@@ -84,7 +84,11 @@ def parse_catalog(text: str) -> CatalogParse:
             url=f"https://www.kaggle.com/c/{slug}", catalog_number=_int(item.get("number")),
         )
         sols = []
-        for s in item.get("solutions") or []:
+        solutions = item.get("solutions") or []
+        if not isinstance(solutions, list):
+            out.problems.append(f"entry {n} ({comp.title!r}): solutions is not a list ({solutions!r:.60})")
+            solutions = []
+        for s in solutions:
             if isinstance(s, dict) and _text(s.get("link")):
                 sols.append(SolutionLink(str(s["link"]).strip(), _int(s.get("rank")), _text(s.get("kind"))))
             else:

@@ -10,7 +10,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from ingest.http import Request, Response
 from kb.errors import FetchError, MirrorError
@@ -82,6 +82,9 @@ def load_manifest(root: Path) -> Manifest:
                 missing = [k for k in ("url", "path", "content_type", "source") if not obj.get(k)]
                 if missing:
                     raise ValueError(f"missing {', '.join(missing)}")
+                for key in ("url", "raw_url"):
+                    if obj.get(key) and not _is_web_url(str(obj[key])):
+                        raise ValueError(f"{key} is not an http(s) URL: {str(obj[key])[:200]!r}")
             except (ValueError, UnicodeDecodeError) as e:
                 out.problems.append(f"{MANIFEST} line {n}: {e}")
                 continue
@@ -93,6 +96,11 @@ def load_manifest(root: Path) -> Manifest:
                 competition_title=_opt(obj.get("competition_title")), rank=_rank(obj.get("rank")), line=n,
             ))
     return out
+
+
+def _is_web_url(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def safe_path(root: Path, relative: str) -> Path | None:
@@ -126,7 +134,7 @@ class MirrorTransport:
             return Response(request.url, 404, {"content-type": "text/plain"}, b"not in mirror", request.url)
         path = safe_path(self.root, row.path)
         if path is None:
-            return Response(request.url, 403, {"content-type": "text/plain"}, b"path escapes the mirror", request.url)
+            raise FetchError(request.url, "unsafe_path", f"{row.path!r} leads outside the mirror folder", status=403)
         if not path.is_file():
             return Response(request.url, 404, {"content-type": "text/plain"}, b"file missing from mirror", request.url)
         size = path.stat().st_size

@@ -67,11 +67,10 @@ class KnowledgeBase:
             settings.home.mkdir(parents=True, exist_ok=True)
         elif not settings.db_path.exists():
             raise NotBuiltError(f"no knowledge base at {settings.home}; build it with `kb ingest mirror DIR`")
-        self.conn: sqlite3.Connection = db.connect(settings.db_path, readonly=readonly)
-        if not readonly:
-            db.migrate(self.conn)
+        self.conn: sqlite3.Connection = _open_database(settings, readonly)
         self._embedder = embedder
         self._dense: dense.DenseIndex | None = None
+        self._unloadable_mtime: float | None = None  # a swapped-in index file that would not load
         self._vocabulary = None
         self._query_cache: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
@@ -111,7 +110,8 @@ class KnowledgeBase:
         """
         with self._lock:
             path = self.settings.index_dir / dense.INDEX_FILE
-            if self._dense is not None and path.exists() and path.stat().st_mtime == self._dense.mtime:
+            mtime = path.stat().st_mtime if path.exists() else None
+            if self._dense is not None and mtime is not None and mtime in (self._dense.mtime, self._unloadable_mtime):
                 return self._dense
             for attempt in range(SWAP_RETRIES):
                 try:
@@ -122,6 +122,7 @@ class KnowledgeBase:
                         if self._dense is None:
                             raise
                         log.warning("the new vector index does not load; still searching the previous one")
+                        self._unloadable_mtime = mtime
                         return self._dense
                     time.sleep(SWAP_WAIT)
             raise AssertionError("unreachable")
@@ -338,6 +339,24 @@ class KnowledgeBase:
             raise IndexMismatchError(
                 f"the vector index was built with {meta.model!r} but {self.model_id!r} is configured; "
                 "run `kb index rebuild`")
+
+
+def _open_database(settings: Settings, readonly: bool) -> sqlite3.Connection:
+    """Connect and migrate; a damaged or foreign file is a KBError saying how to rebuild, not a traceback."""
+    conn = None
+    try:
+        conn = db.connect(settings.db_path, readonly=readonly)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if not readonly:
+            db.migrate(conn)
+        return conn
+    except sqlite3.DatabaseError as e:
+        if conn is not None:
+            conn.close()
+        if isinstance(e, sqlite3.OperationalError):  # locked, or an unreadable folder: not damage
+            raise
+        raise KBError(f"{settings.db_path} is damaged or not a kb database ({e}); move it aside and "
+                      "rebuild with `kb ingest mirror DIR`") from e
 
 
 def _year(date: str | None) -> int | None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -214,6 +215,22 @@ def _read_faiss(path: Path, meta: IndexMeta, mmap: bool) -> faiss.Index:
     return index
 
 
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """One OpenMP thread for this calling thread while it searches.
+
+    A single query gains nothing from more, and faiss's OpenMP runtime is not torch's: right after the
+    query encoder ran, waking faiss's worker threads costs ~25 ms instead of the search's ~0.5 ms
+    (see BENCHMARKS.md). The setting is per calling thread, so index builds elsewhere keep theirs.
+    """
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 class DenseIndex:
     """A loaded FAISS index and what built it. ``nprobe`` may be changed (the benchmark sweeps it)."""
 
@@ -256,7 +273,8 @@ class DenseIndex:
             params = faiss.SearchParametersIVF(nprobe=self._nprobe(len(allowed) if sel is not None else ntotal))
             if sel is not None:
                 params.sel = sel
-        scores, ids = self.index.search(q, min(k, ntotal), params=params)
+        with _one_thread():
+            scores, ids = self.index.search(q, min(k, ntotal), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _nprobe(self, n_allowed: int) -> int:

@@ -215,7 +215,7 @@ def test_killed_ingests_rerun_to_the_same_knowledge_base(big_mirror, clean_run, 
         landed.append(kill_when(home, big_mirror, rng, documents=target))
     # by time: anywhere in a run (start-up, storing, tagging, embedding, indexing)
     for _ in range(3):
-        landed.append(kill_when(home, big_mirror, rng, after=rng.uniform(0.2, max(seconds, 0.5))))
+        landed.append(kill_when(home, big_mirror, rng, after=rng.uniform(0.2, max(0.9 * seconds, 0.5))))
     partial = [n for running, n in landed if running and 0 < n < total]
     assert len(partial) >= 3, landed  # most kills really interrupted a half-done ingest
     assert run_kb(home, "ingest", "mirror", str(big_mirror)).returncode == 0

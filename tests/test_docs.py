@@ -28,7 +28,8 @@ def test_every_cli_command_is_documented():
 
 
 def test_readme_commands_exist():
-    documented = set(re.findall(r"^kb ((?:ingest |index )?[a-z-]+)", README, flags=re.MULTILINE))
+    blocks = "\n".join(re.findall(r"^```bash\n(.*?)^```", README, flags=re.MULTILINE | re.DOTALL))
+    documented = set(re.findall(r"^kb ((?:ingest |index )?[a-z-]+)", blocks, flags=re.MULTILINE))
     known = {c[3:] for c in _commands(cli)}
     assert documented and documented <= known, documented - known
 
