@@ -77,7 +77,7 @@ def run_scale(n: int, n_queries: int, root: Path) -> dict:
         out["recall@10"], out["p50_ms"] = recall(index, queries, truth)
         sweep = {}
         for factor in (0.25, 0.5, 1, 2, 4):
-            index.nprobe = max(1, round(meta.nprobe * factor))
+            index.nprobe = min(meta.nlist, max(1, round(meta.nprobe * factor)))
             sweep[index.nprobe] = dict(zip(("recall@10", "p50_ms"), recall(index, queries, truth), strict=True))
         index.nprobe = meta.nprobe
         out["nprobe_sweep"] = sweep

@@ -38,6 +38,7 @@ SCAN = 32_768
 REBUILD_GROWTH = 4.0
 REBUILD_CHURN = 0.5
 REBUILD_HINT = "run `kb index rebuild`"
+MAX_BITMAP_ID = 1 << 30  # a filter's bitmap is at most 128 MB
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,24 @@ def _read_faiss(path: Path, meta: IndexMeta, mmap: bool) -> faiss.Index:
     return index
 
 
+def _selector(allowed: Collection[int]) -> tuple[faiss.IDSelector, np.ndarray]:
+    """A faiss selector for ``allowed`` ids, and the array it points into (keep it alive while searching).
+
+    A bitmap over ids (one bit per id up to the largest) builds in ~0.3 ms and tests membership in
+    one load, where a hash set of 300k ids takes ~30 ms to build; chunk ids are small dense rowids,
+    so the bitmap stays small. Ids too large or negative fall back to the hash set.
+    """
+    ids = allowed if isinstance(allowed, np.ndarray) else np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+    ids = ids.astype(np.int64, copy=False)
+    top = int(ids.max())
+    if int(ids.min()) < 0 or top >= MAX_BITMAP_ID:
+        return faiss.IDSelectorBatch(ids), ids
+    mask = np.zeros(top + 1, dtype=bool)
+    mask[ids] = True
+    bits = np.packbits(mask, bitorder="little")
+    return faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits)), bits
+
+
 @contextmanager
 def _one_thread() -> Iterator[None]:
     """One OpenMP thread for this calling thread while it searches.
@@ -262,11 +281,11 @@ class DenseIndex:
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         if q.shape[1] != self.meta.dim:
             raise IndexMismatchError(f"query has dimension {q.shape[1]}, index has {self.meta.dim}")
-        sel = None
+        sel = keep = None
         if allowed is not None:
-            if not allowed:
+            if not len(allowed):
                 return []
-            sel = faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
+            sel, keep = _selector(allowed)
         if self.meta.exact:
             params = faiss.SearchParameters(sel=sel) if sel is not None else None
         else:
@@ -275,6 +294,7 @@ class DenseIndex:
                 params.sel = sel
         with _one_thread():
             scores, ids = self.index.search(q, min(k, ntotal), params=params)
+        del keep  # the selector's bitmap had to outlive the search
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _nprobe(self, n_allowed: int) -> int:

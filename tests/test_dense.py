@@ -92,12 +92,24 @@ def test_filtered_search_returns_only_allowed_ids(tmp_path, vectors, n):
 
 
 @pytest.mark.parametrize("n", [500, N], ids=["exact", "ivf"])
-def test_very_selective_filter_still_finds_every_allowed_vector(tmp_path, vectors, n):
+@pytest.mark.parametrize("bitmap", [True, False], ids=["bitmap", "hash-set"])
+def test_very_selective_filter_still_finds_every_allowed_vector(tmp_path, vectors, n, bitmap, monkeypatch):
+    if not bitmap:
+        monkeypatch.setattr(dense, "MAX_BITMAP_ID", 10)  # ids past it use faiss's hash-set selector
     ids, _ = build(tmp_path, vectors, n=n)
     index = dense.DenseIndex.load(tmp_path, MODEL)
     allowed = {int(ids[3]), int(ids[n // 2]), int(ids[-1])}  # far apart: in different lists
     got = index.search(vectors[0], 10, allowed)
     assert [i for i, _ in got] == brute_force(vectors[:n], ids, vectors[0], 10, allowed)
+
+
+@pytest.mark.parametrize("n", [500, N], ids=["exact", "ivf"])
+def test_filter_of_low_ids_never_returns_higher_ones(tmp_path, vectors, n):
+    ids, _ = build(tmp_path, vectors, n=n)
+    index = dense.DenseIndex.load(tmp_path, MODEL)
+    allowed = {int(i) for i in ids[:5]}
+    for q in (n - 1, n - 2, n // 2):  # the query's own vector is a higher id, outside the filter
+        assert {i for i, _ in index.search(vectors[q], 10, allowed)} == allowed
 
 
 def test_filter_widens_the_probe_in_proportion(tmp_path, vectors):
