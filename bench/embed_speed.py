@@ -66,19 +66,21 @@ def main() -> None:
         return
     from kb.embed import make_embedder
 
+    make_embedder(BACKENDS["onnx"], "cpu", args.cache).encode(["export once"])  # the ONNX export, if needed
+    # cold starts first, from a small parent: a child's ru_maxrss starts at its parent's peak (Linux)
+    colds = {b: subprocess.run([PYTHON, __file__, "--cold", b, "--cache", str(args.cache)], check=True,
+                               capture_output=True, text=True).stdout.strip().splitlines()[-1] for b in BACKENDS}
     texts = corpus_passages(CORPUS, args.passages)
     embedders = {b: make_embedder(name, "cpu", args.cache) for b, name in BACKENDS.items()}
     results: dict = {"passages": len(texts)}
     vectors = {}
     for backend, embedder in embedders.items():
-        embedder.encode(["warm up"])  # exports the ONNX model once if needed
-        cold = subprocess.run([PYTHON, __file__, "--cold", backend, "--cache", str(args.cache)], check=True,
-                              capture_output=True, text=True)
+        embedder.encode(["warm up"])
         watch = Stopwatch()
         with watch.stage("batch"):
             vectors[backend] = embedder.encode(texts, batch_size=64)
         results[backend] = {
-            "model_id": embedder.model_id, "cold": json.loads(cold.stdout.strip().splitlines()[-1]),
+            "model_id": embedder.model_id, "cold": json.loads(colds[backend]),
             "query_ms": latency_ms(lambda q, e=embedder: e.encode([q]), QUERIES),
             "batch_passages_per_s": round(len(texts) / watch.totals["batch"], 1),
             "batch_cpu_s_per_passage": round(watch.cpu["batch"] / len(texts), 4),

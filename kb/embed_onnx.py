@@ -74,6 +74,7 @@ def export_model(source: Path, target: Path) -> Path:
     settings = model_settings(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    work.chmod(0o755)  # mkdtemp makes it private; the cache is shared like the rest of KB_HOME
     try:
         model = AutoModel.from_pretrained(str(source))
         model.eval()
