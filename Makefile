@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH_PIN)"
-	$(PIP) install -q -e ".[test]"
+	$(PIP) install -q -e ".[test,onnx]"
 	touch $@
 
 # builds the knowledge base from the default corpus (KB_MIRROR, else ../shared/corpus) when it is empty

@@ -52,7 +52,7 @@ def finalize(kb: KnowledgeBase, summary: Summary, progress: ProgressFactory = no
     meta_missing = not (kb.settings.index_dir / "dense.json").exists()
     if summary.embedded_chunks or meta_missing or summary.count("changed") or _index_stale(kb):
         if kb.counts()["chunks"]:
-            kb.rebuild_index()
+            kb.update_index()
     return summary
 
 

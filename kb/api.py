@@ -95,7 +95,7 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings.model, self.settings.device)
+            self._embedder = make_embedder(self.settings.model, self.settings.device, self.settings.home / "models")
         return self._embedder
 
     @property
@@ -165,10 +165,28 @@ class KnowledgeBase:
         if keyword_too:
             with store.transaction(self.conn):
                 store.rebuild_fts(self.conn)
-        ids, vecs = vectors.load_vectors(self.conn, self.model_id)
+        ids, vecs, keys = vectors.index_rows(self.conn, self.model_id)
         if len(ids) == 0:
             raise NotBuiltError("there are no embedded passages yet; run `kb ingest mirror DIR` first")
-        meta = dense.write_index(self.settings.index_dir, ids, vecs, self.model_id, store.now())
+        meta = dense.write_index(self.settings.index_dir, ids, vecs, self.model_id, store.now(), keys=keys)
+        with self._lock:
+            self._dense = None
+        return meta
+
+    def update_index(self) -> dense.IndexMeta:
+        """Bring the vector index up to date with SQLite: add new and changed passages, drop removed ones.
+
+        Falls back to :meth:`rebuild_index` when there is no usable index or a rebuild is cheaper.
+        """
+        ids, keys = vectors.vector_keys(self.conn, self.model_id)
+        plan = dense.plan_update(self.settings.index_dir, ids, keys, self.model_id) if len(ids) else None
+        if plan is None:
+            return self.rebuild_index()
+        meta = dense.read_meta(self.settings.index_dir)
+        if not plan.empty:
+            add_ids, add_vecs, add_keys = vectors.index_rows(self.conn, self.model_id, only=plan.add)
+            meta = dense.add_vectors(self.settings.index_dir, add_ids, add_vecs, self.model_id, store.now(),
+                                     keys=add_keys, remove=plan.remove)
         with self._lock:
             self._dense = None
         return meta

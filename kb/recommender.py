@@ -14,7 +14,7 @@ leave-one-competition-out evaluation (``kb eval``).
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,15 +115,19 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
     order = _evidence_order(passage_docs, neighbour_docs, prior_docs)
     evidence = _evidence(kb, [t for t, _ in ranked], order, passage_chunk, evidence_per_technique)
     vocab = kb.vocabulary
+    names = {name for name, _ in ranked}
+    helped_n: Counter[str] = Counter()
+    not_helped_n: Counter[str] = Counter()
+    for info in docs.values():  # one pass, not one per technique
+        helped_n.update(info.helped & names)
+        not_helped_n.update(info.not_helped & names)
     techniques = []
     for name, score in ranked:
         tech = vocab.by_name(name) if name in vocab else None
-        supporters = [d for d in docs if name in docs[d].helped]
         techniques.append(TechniqueScore(
             name=name, category=tech.category if tech else "other", aliases=tuple(tech.aliases) if tech else (),
-            description=tech.description if tech else "", score=score, documents=len(supporters),
-            helped=len(supporters), not_helped=sum(1 for d in docs if name in docs[d].not_helped),
-            evidence=evidence.get(name, ())))
+            description=tech.description if tech else "", score=score, documents=helped_n[name],
+            helped=helped_n[name], not_helped=not_helped_n[name], evidence=evidence.get(name, ())))
     return Recommendation(query=query, techniques=techniques,
                           competitions=_similar_list(data, comp_sims, passage_docs, docs, competitions))
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from kb.chunking import Chunk, embedding_text
+from kb.dense import content_key
 from kb.embed import Embedder
 from kb.store import transaction
 
@@ -54,6 +55,35 @@ def load_vectors(conn: sqlite3.Connection, model: str) -> tuple[np.ndarray, np.n
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
     return ids, vecs
+
+
+def index_rows(conn: sqlite3.Connection, model: str,
+               only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(chunk ids, vectors, content keys) of chunks with a vector under ``model`` (only ids in ``only``), by id."""
+    sql = "SELECT c.id, e.vector, c.sha256 FROM chunks c JOIN embeddings e ON e.sha256 = c.sha256 AND e.model = ?"
+    if only is None:
+        rows = conn.execute(sql + " ORDER BY c.id", (model,)).fetchall()
+    else:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _wanted (id INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM _wanted")
+        conn.executemany("INSERT INTO _wanted (id) VALUES (?)", ((int(i),) for i in only))
+        rows = conn.execute(sql + " AND c.id IN (SELECT id FROM _wanted) ORDER BY c.id", (model,)).fetchall()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    keys = np.fromiter((content_key(r[2]) for r in rows), dtype=np.int64, count=len(rows))
+    vecs = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1) if rows
+            else np.zeros((0, 0), dtype=np.float32))
+    return ids, vecs, keys
+
+
+def vector_keys(conn: sqlite3.Connection, model: str) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk ids, content keys) of chunks with a vector under ``model``, by id: what the index should hold."""
+    rows = conn.execute(
+        "SELECT c.id, c.sha256 FROM chunks c JOIN embeddings e ON e.sha256 = c.sha256 AND e.model = ? ORDER BY c.id",
+        (model,),
+    ).fetchall()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    keys = np.fromiter((content_key(r[1]) for r in rows), dtype=np.int64, count=len(rows))
+    return ids, keys
 
 
 def prune_orphans(conn: sqlite3.Connection) -> int:

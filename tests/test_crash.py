@@ -281,6 +281,7 @@ def test_rerun_after_a_kill_before_the_index_build_rebuilds_it(kb, mirror, monke
 
     with monkeypatch.context() as m:
         m.setattr(KnowledgeBase, "rebuild_index", killed)
+        m.setattr(KnowledgeBase, "update_index", killed)
         with pytest.raises(KeyboardInterrupt):
             _ingest(kb, mirror)
     assert [p.name for p in run_checks(kb) if not p.ok] == ["vector index"]
