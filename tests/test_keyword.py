@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from kb.keyword import fts_query, query_terms, search
+from kb.keyword import fts_query, prune_terms, query_terms, search
 
 
 def test_query_terms_drop_stopwords_and_dedupe():
@@ -37,3 +37,20 @@ def test_search_ranks_matching_chunk_first_and_respects_allowed():
 
 def test_fts_query_quotes_terms():
     assert fts_query('say "hi" NOT') == '"say" OR "hi"'
+
+
+def test_prune_terms_keeps_rare_words_within_the_budget():
+    freq = {"satellite": 10, "unet": 5, "features": 900, "model": 800}
+    terms = ["unet", "features", "satellite", "model"]
+    assert prune_terms(terms, freq, budget=2000) == terms  # under budget: unchanged
+    assert prune_terms(terms, freq, budget=100) == ["unet", "satellite"]
+    assert prune_terms(["a", "b"], {"a": 500, "b": 700}, budget=100) == ["a"]  # the rarest always stays
+
+
+def test_search_drops_common_words_past_the_budget():
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(title, heading, text, tokenize='porter unicode61')")
+    rows = [(i, "", "", "common words everywhere") for i in range(1, 50)] + [(50, "", "", "common rare gem")]
+    conn.executemany("INSERT INTO chunks_fts (rowid, title, heading, text) VALUES (?, ?, ?, ?)", rows)
+    assert [r[0] for r in search(conn, "rare common", budget=10)] == [50]
+    assert len(search(conn, "rare common", budget=1000)) == 50

@@ -1,0 +1,50 @@
+"""Keyword search latency with and without the match budget (`kb.keyword.MATCH_BUDGET`).
+
+Needs the synthetic KBs that `bench/search_latency.py` builds under /tmp/kb-bench/<n>.
+
+    .venv/bin/python bench/keyword_budget.py
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import statistics
+import time
+from pathlib import Path
+
+from kb import keyword
+
+ROOT = Path("/tmp/kb-bench")
+
+
+def measure(conn: sqlite3.Connection, queries: list[str], budget: int) -> tuple[float, float]:
+    keyword._DF_CACHE.clear()
+    for q in queries[:5]:
+        keyword.search(conn, q, 200, budget=budget)
+    times = []
+    for q in queries[5:]:
+        start = time.perf_counter()
+        keyword.search(conn, q, 200, budget=budget)
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def main() -> None:
+    random.seed(0)
+    print("| passages | no budget p50 / p95 ms | budget 50k p50 / p95 ms |\n|---|---|---|")
+    for n in ("10000", "100000", "1000000"):
+        db = ROOT / n / "kb.sqlite"
+        if not db.exists():
+            continue
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        texts = [r[0] for r in conn.execute("SELECT text FROM chunks LIMIT 200")]
+        queries = [" ".join(random.sample(t.split(), 7)) for t in texts[:60]]  # 7 words, each query new
+        off = measure(conn, queries, 10**12)
+        on = measure(conn, queries, keyword.MATCH_BUDGET)
+        print(f"| {int(n):,} | {off[0]:.1f} / {off[1]:.1f} | {on[0]:.1f} / {on[1]:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
