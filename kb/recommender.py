@@ -57,7 +57,10 @@ def corpus_data(kb) -> CorpusData:  # noqa: ANN001
         if cached is not None and cached.version == version:
             return cached
         data = load_corpus_data(kb.conn)
+        before = kb.conn.total_changes
         competition_vectors(kb.conn, data, kb.embedder, store=not kb.readonly)
+        if kb.conn.total_changes != before:  # our own vector writes do not make the data stale
+            data.version = (data.version[0], kb.conn.total_changes)
         kb._corpus_data = data
         return data
 

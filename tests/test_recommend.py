@@ -107,3 +107,22 @@ def test_recommend_filters_and_k(built_kb):
     assert all(e.url.startswith("https://github.com/") for t in rec.techniques for e in t.evidence)
     with pytest.raises(Exception, match="k must be at least 1"):
         built_kb.recommend("x y", k=0)
+
+
+def test_corpus_data_is_cached_until_any_connection_writes(built_kb):
+    from kb import store
+    from kb.api import KnowledgeBase
+    from kb.embed import FakeEmbedder
+    from kb.recommender import corpus_data
+
+    first = corpus_data(built_kb)
+    assert corpus_data(built_kb) is first
+    other = KnowledgeBase.open(built_kb.settings.home, embedder=FakeEmbedder(), model="fake")
+    with store.transaction(other.conn):
+        other.conn.execute("UPDATE documents SET title = 'changed elsewhere' WHERE id = 1")
+    other.close()
+    second = corpus_data(built_kb)
+    assert second is not first
+    with store.transaction(built_kb.conn):
+        built_kb.conn.execute("UPDATE documents SET title = 'changed here' WHERE id = 1")
+    assert corpus_data(built_kb) is not second
