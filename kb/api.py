@@ -18,7 +18,7 @@ from kb.config import Settings, load_settings
 from kb.embed import Embedder, make_embedder
 from kb.errors import EmptyQueryError, IndexCorruptError, IndexMismatchError, KBError, NotBuiltError
 from kb.filters import Filters, chunk_ids
-from kb.models import Competition, FetchedDocument
+from kb.models import Competition, FetchedDocument, year_of
 
 log = logging.getLogger("kb")
 
@@ -314,7 +314,7 @@ class KnowledgeBase:
         d = self.conn.execute("SELECT url, title, source, date FROM documents WHERE id = ?", (document_id,)).fetchone()
         c = self.conn.execute("SELECT heading_path, text FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
         link = self.best_link(document_id, prefer)
-        year = link["year"] if link and link["year"] else _year(d["date"])
+        year = link["year"] if link and link["year"] else year_of(d["date"])
         return SearchResult(
             url=d["url"], title=d["title"] or d["url"], source=d["source"],
             competition=link["slug"] if link else None, competition_title=link["title"] if link else None,
@@ -376,8 +376,3 @@ def _open_database(settings: Settings, readonly: bool) -> sqlite3.Connection:
         raise KBError(f"{settings.db_path} is damaged or not a kb database ({e}); move it aside and "
                       "rebuild with `kb ingest mirror DIR`") from e
 
-
-def _year(date: str | None) -> int | None:
-    if date and len(date) >= 4 and date[:4].isdigit():
-        return int(date[:4])
-    return None

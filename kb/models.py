@@ -45,3 +45,8 @@ class FetchedDocument:
     site: str | None = None
     fetched_url: str | None = None
     links: tuple[CompetitionLink, ...] = field(default_factory=tuple)
+
+
+def year_of(date: str | None) -> int | None:
+    """The year of an ISO-ish date string (``"2014-12-01"`` → 2014), or None."""
+    return int(date[:4]) if date and len(date) >= 4 and date[:4].isdigit() else None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.store import sha256
+from kb.store import sha256, transaction
 
 
 @dataclass(frozen=True)
@@ -101,14 +101,9 @@ def competition_vectors(conn: sqlite3.Connection, data: CorpusData, embedder, *,
         for i, v in zip(missing, vecs, strict=True):
             found[hashes[i]] = np.asarray(v, dtype=np.float32).tobytes()
         if store:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(conn):
                 conn.executemany("INSERT OR REPLACE INTO embeddings (model, sha256, vector) VALUES (?, ?, ?)",
                                  [(embedder.model_id, hashes[i], found[hashes[i]]) for i in missing])
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
     data.comp_slugs = slugs
     data.comp_vectors = (np.stack([np.frombuffer(found[h], dtype=np.float32) for h in hashes])
                          if hashes else np.zeros((0, 1), dtype=np.float32))

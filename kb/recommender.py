@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kb.filters import Filters, document_ids
+from kb.models import year_of
 from kb.profile import infer_profile
 from kb.recommend import (
     Evidence,
@@ -81,7 +82,7 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
     data = corpus_data(kb)
     with kb._lock:
         allowed = document_ids(kb.conn, Filters.from_kwargs(exclude_competition=exclude_competition, **filters))
-        chunk_doc = _chunk_documents(kb.conn, [cid for cid, _ in scored])
+        chunk_doc = kb._chunk_documents([cid for cid, _ in scored])
     docs = {d: info for d, info in data.docs.items() if allowed is None or d in allowed}
     if not docs:
         return Recommendation(query=query)
@@ -135,15 +136,6 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
                           competitions=_similar_list(data, comp_sims, passage_docs, docs, competitions))
 
 
-def _chunk_documents(conn: sqlite3.Connection, ids: list[int]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for start in range(0, len(ids), 500):
-        part = ids[start:start + 500]
-        out.update(conn.execute(f"SELECT id, document_id FROM chunks WHERE id IN ({','.join('?' * len(part))})",
-                                part).fetchall())
-    return out
-
-
 def _similar_competitions(kb, data: CorpusData, query: str, docs: dict, exclude: str | None  # noqa: ANN001
                           ) -> list[tuple[str, float]]:
     if data.comp_vectors is None or not len(data.comp_slugs):
@@ -190,7 +182,7 @@ def _evidence(kb, names: list[str], order: list[int], passage_chunk: dict[int, i
         found[r["technique"]].append(Evidence(
             url=r["url"], title=r["title"] or r["url"], competition=link["slug"] if link else None,
             competition_title=link["title"] if link else None, rank=link["rank"] if link else None,
-            year=(link["year"] if link else None) or _year(r["date"]), snippet=r["snippet"], helped=True,
+            year=(link["year"] if link else None) or year_of(r["date"]), snippet=r["snippet"], helped=True,
             document_id=d, chunk_id=r["chunk_id"], weight=weight))
     return {t: pick_evidence(ev, per_technique) for t, ev in found.items()}
 
@@ -228,6 +220,3 @@ def _similar_list(data: CorpusData, comp_sims: list[tuple[str, float]], passage_
             break
     return out
 
-
-def _year(date: str | None) -> int | None:
-    return int(date[:4]) if date and date[:4].isdigit() else None

@@ -85,9 +85,3 @@ def vector_keys(conn: sqlite3.Connection, model: str) -> tuple[np.ndarray, np.nd
     keys = np.fromiter((content_key(r[1]) for r in rows), dtype=np.int64, count=len(rows))
     return ids, keys
 
-
-def prune_orphans(conn: sqlite3.Connection) -> int:
-    """Drop vectors no chunk uses any more."""
-    with transaction(conn):
-        cur = conn.execute("DELETE FROM embeddings WHERE sha256 NOT IN (SELECT sha256 FROM chunks)")
-    return cur.rowcount
