@@ -6,7 +6,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -339,14 +339,18 @@ class KnowledgeBase:
         return out
 
     def recommend(self, description: str, k: int = 10, *, exclude_competition: str | None = None,
-                  mode: str = "hybrid", year: int | None = None, **filters: object):
-        """Techniques that won competitions similar to ``description``, with evidence, and those competitions."""
+                  mode: str = "hybrid", year: int | None = None, exclude_documents: Collection[int] = (),
+                  **filters: object):
+        """Techniques that won competitions similar to ``description``, with evidence, and those competitions.
+
+        ``exclude_documents`` (document ids) hides write-ups from the recommendation, as
+        ``exclude_competition`` does for a whole competition; the evaluation's learning curve uses it."""
         from kb.recommender import recommend
 
         if k < 1:
             raise KBError("k must be at least 1")
         return recommend(self, description, k, exclude_competition=exclude_competition, mode=mode, year=year,
-                         **filters)
+                         exclude_documents=exclude_documents, **filters)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._encode(clean_query(text))

@@ -75,18 +75,24 @@ def techniques(category: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--output", type=click.Path(path_type=Path), help="Also write the metrics JSON here.")
 @click.option("--limit", type=int, help="Only the first N competitions (quick check).")
-def eval_cmd(as_json: bool, output: Path | None, limit: int | None) -> None:
+@click.option("--learning-curve", "curve", is_flag=True,
+              help="Instead: recommendation quality with 25/50/75/100% of the write-ups (3 draws each).")
+def eval_cmd(as_json: bool, output: Path | None, limit: int | None, curve: bool) -> None:
     """Evaluate recommendations (leave-one-competition-out) and search (known-item MRR)."""
-    from kb.evaluation import format_table, run_evaluation
+    from kb.evaluation import format_learning_curve, format_table, learning_curve, run_evaluation
+
+    def progress(msg: str) -> None:
+        click.echo(msg, err=True)
 
     with open_kb(readonly=True) as kb:
-        report = run_evaluation(kb, limit=limit, progress=lambda msg: click.echo(msg, err=True))
+        report = (learning_curve(kb, limit=limit, progress=progress) if curve
+                  else run_evaluation(kb, limit=limit, progress=progress))
     if output:
         output.write_text(json.dumps(report, indent=2), encoding="utf-8")
     if as_json:
         echo_json(report)
     else:
-        click.echo(format_table(report))
+        click.echo(format_learning_curve(report) if curve else format_table(report))
     sys.stdout.flush()
 
 

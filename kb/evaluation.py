@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from kb.metrics import mean, ndcg_at_k, recall_at_k, reciprocal_rank
+from kb.metrics import bootstrap_ci, mean, ndcg_at_k, recall_at_k, reciprocal_rank
 from kb.recommend_data import competition_text
 
 K = 10
@@ -52,14 +53,18 @@ def popularity_ranking(doc_tech: dict[int, set[str]], exclude_docs: set[int], k:
     return [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]
 
 
+def _cases(conn, min_relevant: int = 1, limit: int | None = None) -> list:  # noqa: ANN001
+    comp_tech, _, _ = ground_truth(conn)
+    rows = conn.execute("SELECT slug, title, description, metric, year FROM competitions ORDER BY slug").fetchall()
+    rows = [r for r in rows if len(comp_tech.get(r["slug"], ())) >= min_relevant]
+    return rows[:limit] if limit else rows
+
+
 def run_evaluation(kb, *, limit: int | None = None, min_relevant: int = 1,  # noqa: ANN001
                    progress: Callable[[str], None] | None = None) -> dict:
     conn = kb.conn
     comp_tech, doc_tech, comp_docs = ground_truth(conn)
-    rows = conn.execute("SELECT slug, title, description, metric, year FROM competitions ORDER BY slug").fetchall()
-    rows = [r for r in rows if len(comp_tech.get(r["slug"], ())) >= min_relevant]
-    if limit:
-        rows = rows[:limit]
+    rows = _cases(conn, min_relevant, limit)
     rec_scores: dict[str, dict[str, list[float]]] = {m: {"recall": [], "ndcg": []} for m in (*MODES, "popularity")}
     mrr: dict[str, list[float]] = {m: [] for m in MODES}
     start = time.perf_counter()
@@ -80,6 +85,8 @@ def run_evaluation(kb, *, limit: int | None = None, min_relevant: int = 1,  # no
         rec_scores["popularity"]["ndcg"].append(ndcg_at_k(pop, relevant, K))
         if progress and (i % 25 == 0 or i == len(rows)):
             progress(f"evaluated {i}/{len(rows)} competitions")
+    gains = [a - b for a, b in zip(rec_scores["hybrid"]["recall"], rec_scores["popularity"]["recall"], strict=True)]
+    low, high = bootstrap_ci(gains)
     return {
         "competitions": len(rows),
         "documents": conn.execute("SELECT count(*) FROM documents").fetchone()[0],
@@ -87,9 +94,54 @@ def run_evaluation(kb, *, limit: int | None = None, min_relevant: int = 1,  # no
         "k": K,
         "recommend": {m: {"recall@10": round(mean(v["recall"]), 4), "ndcg@10": round(mean(v["ndcg"]), 4)}
                       for m, v in rec_scores.items()},
+        "gain_over_popularity": {"recall@10": round(mean(gains), 4), "ci95": [round(low, 4), round(high, 4)]},
         "known_item_mrr": {m: round(mean(v), 4) for m, v in mrr.items()},
         "seconds": round(time.perf_counter() - start, 1),
     }
+
+
+def learning_curve(kb, *, fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0), seeds: int = 3,  # noqa: ANN001
+                   limit: int | None = None, progress: Callable[[str], None] | None = None) -> dict:
+    """How recommendation quality grows with the number of write-ups: for each fraction, keep that
+    share of the documents (``seeds`` random draws; the held-out competition's own write-ups still
+    define its relevant set) and score hybrid ``recommend`` against popularity on the kept ones."""
+    conn = kb.conn
+    comp_tech, doc_tech, comp_docs = ground_truth(conn)
+    rows = _cases(conn, 1, limit)
+    all_docs = sorted(r[0] for r in conn.execute("SELECT id FROM documents"))
+    points = []
+    for fraction in fractions:
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+        draws = 1 if fraction == 1 else seeds
+        recall: list[float] = []
+        popular: list[float] = []
+        for seed in range(draws):
+            kept = set(random.Random(seed).sample(all_docs, round(fraction * len(all_docs))))
+            dropped = [d for d in all_docs if d not in kept]
+            for row in rows:
+                slug = row["slug"]
+                rec = kb.recommend(describe(row), k=K, exclude_competition=slug, year=row["year"],
+                                   exclude_documents=dropped)
+                recall.append(recall_at_k([t.name for t in rec.techniques], comp_tech[slug], K))
+                pop = popularity_ranking(doc_tech, comp_docs[slug] | set(dropped))
+                popular.append(recall_at_k(pop, comp_tech[slug], K))
+        points.append({"fraction": fraction, "documents": round(fraction * len(all_docs)), "draws": draws,
+                       "recommend_recall@10": round(mean(recall), 4), "popularity_recall@10": round(mean(popular), 4),
+                       "gain": round(mean(recall) - mean(popular), 4)})
+        if progress:
+            progress(f"fraction {fraction}: gain {points[-1]['gain']:+.3f}")
+    return {"competitions": len(rows), "documents": len(all_docs), "k": K, "points": points}
+
+
+def format_learning_curve(report: dict) -> str:
+    lines = [f"Learning curve on {report['competitions']} competitions ({report['documents']} documents)", "",
+             "| share of write-ups | documents | recommend recall@10 | popularity recall@10 | gain |",
+             "|---|---|---|---|---|"]
+    for p in report["points"]:
+        lines.append(f"| {p['fraction']:.0%} | {p['documents']} | {p['recommend_recall@10']:.3f} | "
+                     f"{p['popularity_recall@10']:.3f} | {p['gain']:+.3f} |")
+    return "\n".join(lines)
 
 
 def format_table(report: dict) -> str:
@@ -103,4 +155,8 @@ def format_table(report: dict) -> str:
         mrr = report["known_item_mrr"].get(m)
         lines.append(f"| {labels[m]} | {r['recall@10']:.3f} | {r['ndcg@10']:.3f} | "
                      f"{'' if mrr is None else f'{mrr:.3f}'} |")
+    gain = report.get("gain_over_popularity")
+    if gain:
+        lines += ["", f"recall@10 gain over popularity: {gain['recall@10']:+.3f} "
+                      f"(95% bootstrap CI {gain['ci95'][0]:+.3f} to {gain['ci95'][1]:+.3f})"]
     return "\n".join(lines)

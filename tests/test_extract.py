@@ -162,6 +162,8 @@ def test_bold_and_colon_pseudo_headings(vocab):
     "In the end we abandoned mixup.",
     "Mixup did not seem to help.",
     "We did not use mixup in the end.",
+    "My final model did not leverage mixup.",
+    "We didn't apply mixup at all.",
 ])
 def test_sentence_cues_mark_the_mention(vocab, sentence):
     assert found(sentence, vocab) == {"Mixup": False}
@@ -180,6 +182,18 @@ def test_tried_x_but(vocab):
     assert found("We tried pseudo-labeling but it didn't help.", vocab) == {"Pseudo-Labeling": False}
     assert found("I also tried TabNet, but the trees were better.", vocab) == {"TabNet": False}
     assert found("We tried TabNet but it actually improved our CV.", vocab) == {"TabNet": True}
+
+
+def test_an_aside_after_tried_shares_its_verdict(vocab):
+    got = found("I tried two bigger models (TabNet and a GRU), but none outperformed the trees.", vocab)
+    assert got == {"TabNet": False, "GRU": False}
+    got = found("I tried two bigger models (TabNet and a GRU), but it helped only a little.", vocab)
+    assert got == {"TabNet": True, "GRU": True}
+
+
+def test_ambiguous_brand_names_are_not_techniques(vocab):
+    assert "Mask R-CNN" not in found("Photos came from an HTC phone and a Sony camera.", vocab)
+    assert "Mask R-CNN" in found("A hybrid task cascade detector gave the best masks.", vocab)
 
 
 def test_a_following_sentence_can_refer_back(vocab):

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from kb.metrics import ndcg_at_k, recall_at_k, reciprocal_rank
+from kb.metrics import bootstrap_ci, ndcg_at_k, recall_at_k, reciprocal_rank
 from kb.recommend import (
     Evidence,
     combine,
@@ -13,6 +13,7 @@ from kb.recommend import (
     passage_weight,
     pick_evidence,
     profile_similarity,
+    prominence,
     rank_weight,
     vote,
 )
@@ -40,6 +41,31 @@ def test_profile_similarity_prefers_same_modality_then_recent():
 def test_vote_counts_helped_and_subtracts_not_helped():
     scores = vote({1: 1.0, 2: 0.5}, helped={1: ["A", "B"], 2: ["A"]}, not_helped={2: ["B"]}, penalty=0.5)
     assert scores == {"A": 1.5, "B": 0.75}
+
+
+def test_prominence_grows_slower_than_the_mention_count():
+    assert prominence(1) == 1.0 and prominence(0) == 1.0
+    assert prominence(4) == 2.0
+    assert prominence(1) < prominence(2) < prominence(9) < 9
+
+
+def test_vote_weighs_each_technique_by_its_strength_in_the_document():
+    scores = vote({1: 1.0, 2: 0.5}, helped={1: {"A": 2.0, "B": 1.0}, 2: {"A": 1.0}}, not_helped={2: ["B"]})
+    assert scores == {"A": 2.5, "B": 0.75}
+    # a main technique (many sentences) outvotes a passing mention in another write-up of equal weight
+    main = vote({1: 1.0, 2: 1.0}, helped={1: {"A": prominence(9)}, 2: {"B": prominence(1)}})
+    assert main["A"] > main["B"]
+
+
+def test_bootstrap_ci_brackets_the_mean_and_is_deterministic():
+    values = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    low, high = bootstrap_ci(values, samples=500, seed=1)
+    assert low < sum(values) / len(values) < high
+    assert bootstrap_ci(values, samples=500, seed=1) == (low, high)
+    assert bootstrap_ci([0.2] * 5) == (0.2, 0.2)
+    assert bootstrap_ci([]) == (0.0, 0.0)
+    narrow = bootstrap_ci(values * 20, samples=500, seed=1)
+    assert narrow[1] - narrow[0] < high - low
 
 
 def test_normalise_and_combine():
@@ -99,6 +125,31 @@ def test_exclude_competition_removes_all_its_documents(built_kb):
     # the seizure blog post is also linked to galaxy-shapes, so it is excluded too
     assert "https://carol.example/2014/seizure-detection/" not in urls
     assert all(c.slug != "galaxy-shapes" for c in rec.competitions)
+
+
+def test_exclude_documents_hides_those_write_ups(built_kb):
+    query = "galaxy images rotations flips convolutional networks"
+    before = built_kb.recommend(query, k=20)
+    shown = {e.document_id for t in before.techniques for e in t.evidence}
+    assert shown
+    after = built_kb.recommend(query, k=20, exclude_documents=shown)
+    assert not {e.document_id for t in after.techniques for e in t.evidence} & shown
+    everything = [r[0] for r in built_kb.conn.execute("SELECT id FROM documents")]
+    assert built_kb.recommend(query, k=20, exclude_documents=everything).techniques == []
+
+
+def test_learning_curve_on_the_mini_mirror(built_kb):
+    from kb.evaluation import format_learning_curve, learning_curve
+
+    report = learning_curve(built_kb, fractions=(0.5, 1.0), seeds=2)
+    assert [p["fraction"] for p in report["points"]] == [0.5, 1.0]
+    assert [p["draws"] for p in report["points"]] == [2, 1]
+    for p in report["points"]:
+        assert 0.0 <= p["recommend_recall@10"] <= 1.0 and 0.0 <= p["popularity_recall@10"] <= 1.0
+        assert p["gain"] == pytest.approx(p["recommend_recall@10"] - p["popularity_recall@10"], abs=1e-3)
+    assert "| 50% |" in format_learning_curve(report)
+    with pytest.raises(ValueError, match="fraction"):
+        learning_curve(built_kb, fractions=(0.0,))
 
 
 def test_recommend_filters_and_k(built_kb):

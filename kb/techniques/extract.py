@@ -213,7 +213,8 @@ _OUTCOME = (r"(?:help\w*|work(?:s|ed|ing)?|improv\w*|boost\w*|gain\w*|benefit\w*
             r"converge\w*|generali[sz]\w*|translate\w*|pan\s+out|pay\s+off|add\s+(?:any\s+|much\s+)?value|"
             r"add\s+(?:much|anything)|make\s+(?:a|any|much)\s+difference|make\s+it|used|use|using|increase\w*|"
             r"change\s+(?:much|anything)|do\s+(?:much|anything)|give\s+(?:any|much)|bring\s+(?:any|much)|"
-            r"yield\w*|consider\w*|(?:seem|appear)\w*\s+to\s+(?:help|work|improve|boost|matter|make|add|give|change))")
+            r"yield\w*|consider\w*|leverag\w*|employ\w*|appl(?:y|ied|ying)|adopt\w*|need\w*|rely|relied|"
+            r"(?:seem|appear)\w*\s+to\s+(?:help|work|improve|boost|matter|make|add|give|change))")
 _NEG_CUES = _at_word_start(
     _NEGATION + r"\s+(?!only\b|just\b)(?:\w+\s+){0,2}?" + _OUTCOME + r"\b",
     r"no\s+better\b",
@@ -491,7 +492,10 @@ class _Reader:
         if ci + 1 < len(clauses):
             c_start, c_end, _ = clauses[ci]
             n_start, n_end, opener = clauses[ci + 1]
-            if opener == "but" and _TRIED.search(self.low, c_start, c_end):
+            # "we tried several models (X, Y), but ...": the aside belongs to the clause before it
+            tried = _TRIED.search(self.low, c_start, c_end) or (
+                clauses[ci][2] == "(" and ci > 0 and _TRIED.search(self.low, *clauses[ci - 1][:2]))
+            if opener == "but" and tried:
                 # only "we tried X, but it helped" rescues X; "but Y was better" does not
                 rescued = (_BUT_IT.match(self.low, c_end, n_end) and _POS_CUES.search(self.low, n_start, n_end)
                            and not self.cues(n_start, n_end))
