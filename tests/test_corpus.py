@@ -47,3 +47,21 @@ def test_sensible_results_for_typical_queries(real_kb, query, expect_any):
 def test_eeg_query_finds_seizure_competitions(real_kb):
     results = real_kb.search("EEG seizure prediction features", k=5)
     assert any(r.competition and "seizure" in r.competition for r in results[:3])
+
+
+def test_every_recommended_technique_has_a_quote_with_an_ingested_link(real_kb):
+    from kb.evaluation import describe
+
+    urls = {r[0] for r in real_kb.conn.execute("SELECT url FROM documents")}
+    rows = real_kb.conn.execute(
+        "SELECT co.slug, co.title, co.description, co.metric, co.year FROM competitions co"
+        " WHERE co.id IN (SELECT competition_id FROM document_competitions) ORDER BY co.slug LIMIT 25").fetchall()
+    assert len(rows) == 25
+    for row in rows:
+        rec = real_kb.recommend(describe(row), k=10, exclude_competition=row["slug"], year=row["year"])
+        assert len(rec.techniques) == 10, row["slug"]
+        for t in rec.techniques:
+            assert t.evidence, (row["slug"], t.name)
+            for e in t.evidence:
+                assert e.helped and e.snippet.strip() and e.url in urls and e.url.startswith(("https://", "http://"))
+                assert e.competition != row["slug"]
