@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from kb import rank, snippets
 from kb.api import CANDIDATES, KnowledgeBase
+from kb.recommend_data import data_version
+
+T = TypeVar("T")
 
 # a document's year: its earliest competition's year, else the year it was published
 DOC_YEAR = ("coalesce((SELECT min(co.year) FROM document_competitions dc JOIN competitions co"
@@ -21,6 +26,20 @@ DOC_YEAR = ("coalesce((SELECT min(co.year) FROM document_competitions dc JOIN co
 def _rows(kb: KnowledgeBase, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
     with kb._lock:
         return kb.conn.execute(sql, params).fetchall()
+
+
+def _cached(kb: KnowledgeBase, name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per knowledge base until its database changes (every app interaction asks
+    for the filter choices; at 1M passages they take over half a second to compute)."""
+    with kb._lock:
+        version = data_version(kb.conn)
+    cache: dict[str, tuple[tuple, object]] = kb.__dict__.setdefault("_app_query_cache", {})
+    hit = cache.get(name)
+    if hit is not None and hit[0] == version:
+        return hit[1]  # type: ignore[return-value]
+    value = compute()
+    cache[name] = (version, value)
+    return value
 
 
 def _in(kb: KnowledgeBase, sql: str, ids: list[int]) -> list[sqlite3.Row]:
@@ -44,6 +63,10 @@ class FilterOptions:
 
 
 def filter_options(kb: KnowledgeBase) -> FilterOptions:
+    return _cached(kb, "filter_options", lambda: _filter_options(kb))
+
+
+def _filter_options(kb: KnowledgeBase) -> FilterOptions:
     linked = "co.id IN (SELECT competition_id FROM document_competitions)"
     years = _rows(kb, f"SELECT min(y), max(y) FROM (SELECT {DOC_YEAR} AS y FROM documents d) WHERE y > 0")[0]
     return FilterOptions(
@@ -67,6 +90,10 @@ def _label(title: str | None, slug: str, year: int | None) -> str:
 
 def picker_competitions(kb: KnowledgeBase) -> dict[str, str]:
     """Competitions to start a recommendation from: those with a description, newest first."""
+    return dict(_cached(kb, "picker_competitions", lambda: _picker_competitions(kb)))
+
+
+def _picker_competitions(kb: KnowledgeBase) -> dict[str, str]:
     rows = _rows(kb, "SELECT slug, title, year FROM competitions WHERE coalesce(description, '') != ''"
                      " OR coalesce(title, '') != '' ORDER BY year DESC, title")
     return {r["slug"]: _label(r["title"], r["slug"], r["year"]) for r in rows}

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from kb.recommend import TechniqueMatrix, prominence
 from kb.store import sha256, transaction
 
 
@@ -37,6 +38,25 @@ class CorpusData:
     comp_info: dict[str, sqlite3.Row]
     comp_slugs: list[str] = field(default_factory=list)
     comp_vectors: np.ndarray | None = None
+    # the same documents as arrays, for whole-corpus votes: document row i is doc_ids[i]
+    doc_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    row: dict[int, int] = field(default_factory=dict)
+    helped: TechniqueMatrix | None = None  # strength = prominence(sentences reporting it as helping)
+    not_helped: TechniqueMatrix | None = None
+    # document-competition links: document row link_rows[i] belongs to competition link_slugs[link_comps[i]]
+    link_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    link_comps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    link_slugs: list[str] = field(default_factory=list)
+
+    def mask(self, allowed: Collection[int] | None = None, excluded: Iterable[int] = ()) -> np.ndarray:
+        """Boolean row mask: documents in ``allowed`` (all when None) and not in ``excluded``."""
+        if allowed is None:
+            out = np.ones(len(self.doc_ids), dtype=bool)
+        else:
+            out = np.zeros(len(self.doc_ids), dtype=bool)
+            out[[self.row[d] for d in allowed if d in self.row]] = True
+        out[[self.row[d] for d in excluded if d in self.row]] = False
+        return out
 
 
 def competition_text(row: sqlite3.Row | dict) -> str:
@@ -83,10 +103,22 @@ def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
                                dict(ok))
     rows = conn.execute("SELECT slug, title, description, metric, year, url, modality, task_type, metric_family"
                         " FROM competitions").fetchall()
+    doc_ids = sorted(docs)
+    row = {d: i for i, d in enumerate(doc_ids)}
+    names = sorted({t for info in docs.values() for t in info.helped | info.not_helped})
+    link_slugs = sorted(comp_docs)
+    slug_index = {slug: i for i, slug in enumerate(link_slugs)}
+    links = [(row[d], slug_index[slug]) for d in doc_ids for slug in docs[d].competitions]
     return CorpusData(
         version=data_version(conn), docs=docs, comp_docs=dict(comp_docs),
         comp_profile={r["slug"]: (r["modality"], r["task_type"], r["metric_family"], r["year"]) for r in rows},
         comp_info={r["slug"]: r for r in rows},
+        doc_ids=np.asarray(doc_ids, dtype=np.int64), row=row,
+        helped=TechniqueMatrix.build(
+            [{t: prominence(n) for t, n in docs[d].mentions.items()} for d in doc_ids], names),
+        not_helped=TechniqueMatrix.build([docs[d].not_helped for d in doc_ids], names),
+        link_rows=np.asarray([r for r, _ in links], dtype=np.int64),
+        link_comps=np.asarray([c for _, c in links], dtype=np.int64), link_slugs=link_slugs,
     )
 
 

@@ -16,8 +16,8 @@ leave-one-competition-out evaluation (``kb eval``).
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter, defaultdict
-from collections.abc import Collection
+from collections import defaultdict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +34,6 @@ from kb.recommend import (
     passage_weight,
     pick_evidence,
     profile_similarity,
-    prominence,
     rank_weight,
     vote,
 )
@@ -86,97 +85,119 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
     query = " ".join(str(description).split())
     data = corpus_data(kb)
     with kb._lock:
-        allowed = document_ids(kb.conn, Filters.from_kwargs(exclude_competition=exclude_competition, **filters))
+        allowed = document_ids(kb.conn, Filters.from_kwargs(**filters))
         chunk_doc = kb._chunk_documents([cid for cid, _ in scored])
     excluded = set(exclude_documents)
-    docs = {d: info for d, info in data.docs.items() if (allowed is None or d in allowed) and d not in excluded}
-    if not docs:
+    if exclude_competition:
+        excluded |= data.comp_docs.get(exclude_competition, set())
+    mask = data.mask(allowed, excluded)
+    if not mask.any() or data.helped is None:
         return Recommendation(query=query)
     if year is None:
         year = max((p[3] for p in data.comp_profile.values() if p[3]), default=None)
-    helped = {d: {t: prominence(info.mentions.get(t, 1)) for t in info.helped} for d, info in docs.items()}
-    not_helped = {d: info.not_helped for d, info in docs.items()}
+
+    def ok(d: int | None) -> bool:
+        r = data.row.get(d) if d is not None else None
+        return r is not None and bool(mask[r])
 
     # 1. retrieved passages → documents in order of their best passage
     passage_docs: dict[int, float] = {}
     passage_chunk: dict[int, int] = {}
     for cid, _ in scored:
         d = chunk_doc.get(cid)
-        if d in docs and d not in passage_docs and len(passage_docs) < weights.passage_documents:
-            passage_docs[d] = passage_weight(len(passage_docs) + 1, k=10.0) * rank_weight(docs[d].best_rank)
+        if ok(d) and d not in passage_docs and len(passage_docs) < weights.passage_documents:
+            passage_docs[d] = passage_weight(len(passage_docs) + 1, k=10.0) * rank_weight(data.docs[d].best_rank)
             passage_chunk[d] = cid
     # 2. similar competitions by catalog description
-    comp_sims = _similar_competitions(kb, data, query, docs, exclude_competition)
+    comp_sims = _similar_competitions(kb, data, query, ok, exclude_competition, limit=max(weights.neighbours, 50))
     neighbour_docs: dict[int, float] = {}
     for slug, sim in comp_sims[:weights.neighbours]:
         for d in data.comp_docs.get(slug, ()):
-            if d in docs:
+            if ok(d):
                 neighbour_docs[d] = max(neighbour_docs.get(d, 0.0), max(sim, 0.0))
-    # 3. profile prior over every allowed write-up
+    # 3. profile prior over every allowed write-up: a write-up counts as its most similar competition
     qprof = _query_profile(query)
-    prior_docs = {d: max((profile_similarity(qprof, year, data.comp_profile.get(s, (None, None, None, None)))
-                          for s in info.competitions), default=0.0) for d, info in docs.items()}
+    comp_prior = np.array([profile_similarity(qprof, year, data.comp_profile.get(s, (None, None, None, None)))
+                           for s in data.link_slugs], dtype=np.float64)
+    prior = np.zeros(len(data.doc_ids))
+    if len(data.link_rows):
+        np.maximum.at(prior, data.link_rows, comp_prior[data.link_comps])
+    prior *= mask
 
     ranked = combine([
-        (weights.similar_competitions, vote(neighbour_docs, helped)),
-        (weights.profile, vote(prior_docs, helped)),
-        (weights.passages, vote(passage_docs, helped, not_helped)),
+        (weights.similar_competitions, vote(_weights(data, neighbour_docs), data.helped)),
+        (weights.profile, vote(prior, data.helped)),
+        (weights.passages, vote(_weights(data, passage_docs), data.helped, data.not_helped)),
     ])[:k]
-    order = _evidence_order(passage_docs, neighbour_docs, prior_docs)
-    evidence = _evidence(kb, [t for t, _ in ranked], order, passage_chunk, evidence_per_technique)
+    evidence = _evidence(kb, [t for t, _ in ranked], _evidence_rank(data, passage_docs, neighbour_docs, prior),
+                         passage_chunk, evidence_per_technique)
     vocab = kb.vocabulary
-    names = {name for name, _ in ranked}
-    helped_n: Counter[str] = Counter()
-    not_helped_n: Counter[str] = Counter()
-    for info in docs.values():  # one pass, not one per technique
-        helped_n.update(info.helped & names)
-        not_helped_n.update(info.not_helped & names)
+    helped_n = dict(zip(data.helped.names, data.helped.count(mask), strict=True))
+    not_helped_n = dict(zip(data.not_helped.names, data.not_helped.count(mask), strict=True))
     techniques = []
     for name, score in ranked:
         tech = vocab.by_name(name) if name in vocab else None
         techniques.append(TechniqueScore(
             name=name, category=tech.category if tech else "other", aliases=tuple(tech.aliases) if tech else (),
-            description=tech.description if tech else "", score=score, documents=helped_n[name],
-            helped=helped_n[name], not_helped=not_helped_n[name], evidence=evidence.get(name, ())))
+            description=tech.description if tech else "", score=score, documents=int(helped_n.get(name, 0)),
+            helped=int(helped_n.get(name, 0)), not_helped=int(not_helped_n.get(name, 0)),
+            evidence=evidence.get(name, ())))
     return Recommendation(query=query, techniques=techniques,
-                          competitions=_similar_list(data, comp_sims, passage_docs, docs, competitions))
+                          competitions=_similar_list(data, comp_sims, passage_docs, ok, competitions))
 
 
-def _similar_competitions(kb, data: CorpusData, query: str, docs: dict, exclude: str | None  # noqa: ANN001
-                          ) -> list[tuple[str, float]]:
+def _weights(data: CorpusData, doc_weights: dict[int, float]) -> np.ndarray:
+    out = np.zeros(len(data.doc_ids))
+    for d, w in doc_weights.items():
+        out[data.row[d]] = w
+    return out
+
+
+def _similar_competitions(kb, data: CorpusData, query: str, ok: Callable[[int], bool],  # noqa: ANN001
+                          exclude: str | None, limit: int) -> list[tuple[str, float]]:
+    """The ``limit`` competitions (with allowed write-ups) whose catalog description is closest to the query."""
     if data.comp_vectors is None or not len(data.comp_slugs):
         return []
     sims = data.comp_vectors @ kb._encode(query)
     out = []
     for i in np.argsort(-sims):
         slug = data.comp_slugs[int(i)]
-        if slug == exclude or not any(d in docs for d in data.comp_docs.get(slug, ())):
+        if slug == exclude or not any(ok(d) for d in data.comp_docs.get(slug, ())):
             continue
         out.append((slug, float(sims[int(i)])))
+        if len(out) == limit:
+            break
     return out
 
 
-def _evidence_order(*weights: dict[int, float]) -> list[int]:
-    """Documents to quote from: those matching the query first, then similar competitions, then the prior."""
-    seen: dict[int, None] = {}
-    for w in weights:
-        for d, _ in sorted(w.items(), key=lambda kv: -kv[1]):
-            seen.setdefault(d, None)
-    return list(seen)
+def _evidence_rank(data: CorpusData, passages: dict[int, float], neighbours: dict[int, float],
+                   prior: np.ndarray) -> Callable[[int], tuple[int, float]]:
+    """Sort key of a document to quote from: those matching the query first, then similar competitions,
+    then the prior, each by its weight."""
+    def key(d: int) -> tuple[int, float]:
+        if d in passages:
+            return 0, -passages[d]
+        if d in neighbours:
+            return 1, -neighbours[d]
+        r = data.row.get(d)
+        return (2, -float(prior[r])) if r is not None and prior[r] > 0 else (3, 0.0)
+    return key
 
 
-def _evidence(kb, names: list[str], order: list[int], passage_chunk: dict[int, int],  # noqa: ANN001
-              per_technique: int) -> dict[str, tuple[Evidence, ...]]:
+def _evidence(kb, names: list[str], rank: Callable[[int], tuple[int, float]],  # noqa: ANN001
+              passage_chunk: dict[int, int], per_technique: int) -> dict[str, tuple[Evidence, ...]]:
     if not names:
         return {}
-    position = {d: i for i, d in enumerate(order)}
     marks = ",".join("?" * len(names))
     with kb._lock:
         rows = kb.conn.execute(
             "SELECT ct.technique, ct.chunk_id, ct.snippet, c.document_id, d.url, d.title, d.date"
             f" FROM chunk_techniques ct JOIN chunks c ON c.id = ct.chunk_id JOIN documents d ON d.id = c.document_id"
             f" WHERE ct.helped = 1 AND ct.technique IN ({marks})", names).fetchall()
-        links = _links(kb.conn, sorted({r["document_id"] for r in rows if r["document_id"] in position}))
+        keys = {d: rank(d) for d in {r["document_id"] for r in rows}}
+        quotable = sorted((d for d, key in keys.items() if key[0] < 3), key=lambda d: (keys[d], d))
+        position = {d: i for i, d in enumerate(quotable)}
+        links = _links(kb.conn, sorted(position))
     found: dict[str, list[Evidence]] = defaultdict(list)
     for r in rows:
         d = r["document_id"]
@@ -207,22 +228,21 @@ def _links(conn: sqlite3.Connection, doc_ids: list[int]) -> dict[int, sqlite3.Ro
 
 
 def _similar_list(data: CorpusData, comp_sims: list[tuple[str, float]], passage_docs: dict[int, float],
-                  docs: dict, limit: int) -> list[SimilarCompetition]:
+                  ok: Callable[[int], bool], limit: int) -> list[SimilarCompetition]:
     from_passages: dict[str, float] = defaultdict(float)
     for d, w in passage_docs.items():
-        for slug in docs[d].competitions:
+        for slug in data.docs[d].competitions:
             from_passages[slug] = max(from_passages[slug], w)
     total = combine([(1.0, dict(comp_sims[:50])), (0.5, dict(from_passages))])
     out = []
     for slug, score in total:
-        if slug not in data.comp_info or not any(d in docs for d in data.comp_docs.get(slug, ())):
+        allowed = [d for d in data.comp_docs.get(slug, ()) if ok(d)]
+        if slug not in data.comp_info or not allowed:
             continue
         info = data.comp_info[slug]
         out.append(SimilarCompetition(
             slug=slug, title=info["title"], year=info["year"], score=score, metric=info["metric"],
-            modality=info["modality"], url=info["url"],
-            documents=tuple(sorted(docs[d].url for d in data.comp_docs.get(slug, ()) if d in docs))))
+            modality=info["modality"], url=info["url"], documents=tuple(sorted(data.docs[d].url for d in allowed))))
         if len(out) == limit:
             break
     return out
-

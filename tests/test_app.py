@@ -22,6 +22,8 @@ from kb.app_queries import (
     describe_competition,
     document_id,
     document_techniques,
+    filter_options,
+    picker_competitions,
     search_documents,
 )
 from kb.app_render import document_markdown, escape_markdown, evidence_markdown, highlight, link, safe_url
@@ -163,6 +165,20 @@ def test_search_documents_groups_passages_by_document(reader):
     assert len({h.document_id for h in hits}) == len(hits)
     assert all(1 <= len(h.passages) <= 3 for h in hits)
     assert [h.url for h in search_documents(reader, "lag features", source="blog")] == [BLOG_URL]
+
+
+def test_filter_choices_are_cached_until_the_database_changes(tmp_path):
+    mirror = write_mirror(tmp_path / "mirror")
+    with KnowledgeBase.open(tmp_path / "home", embedder=FakeEmbedder(), model="fake") as kb:
+        ingest_mirror(kb, mirror)
+        first = filter_options(kb)
+        assert first.sources and first.competitions and "store-sales-forecast" in picker_competitions(kb)
+        assert filter_options(kb) is first
+        with kb.conn:
+            kb.conn.execute("UPDATE competitions SET title = 'Renamed Sales' WHERE slug = 'store-sales-forecast'")
+        second = filter_options(kb)
+        assert second is not first and second.competitions["store-sales-forecast"].startswith("Renamed Sales")
+        assert picker_competitions(kb)["store-sales-forecast"].startswith("Renamed Sales")
 
 
 # -- the app ---------------------------------------------------------------------------------------------

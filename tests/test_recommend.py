@@ -3,11 +3,13 @@
 import json
 import math
 
+import numpy as np
 import pytest
 
 from kb.metrics import bootstrap_ci, ndcg_at_k, recall_at_k, reciprocal_rank
 from kb.recommend import (
     Evidence,
+    TechniqueMatrix,
     combine,
     normalise,
     passage_weight,
@@ -39,8 +41,12 @@ def test_profile_similarity_prefers_same_modality_then_recent():
 
 
 def test_vote_counts_helped_and_subtracts_not_helped():
-    scores = vote({1: 1.0, 2: 0.5}, helped={1: ["A", "B"], 2: ["A"]}, not_helped={2: ["B"]}, penalty=0.5)
-    assert scores == {"A": 1.5, "B": 0.75}
+    names = ["A", "B", "C"]
+    helped = TechniqueMatrix.build([["A", "B"], ["A"], ["C"]], names)
+    not_helped = TechniqueMatrix.build([[], ["B"], []], names)
+    scores = vote(np.array([1.0, 0.5, 0.0]), helped, not_helped, penalty=0.5)
+    assert scores == {"A": 1.5, "B": 0.75}  # C's only document has weight 0: no vote at all
+    assert helped.count(np.array([True, True, False])).tolist() == [2.0, 1.0, 0.0]
 
 
 def test_prominence_grows_slower_than_the_mention_count():
@@ -50,11 +56,28 @@ def test_prominence_grows_slower_than_the_mention_count():
 
 
 def test_vote_weighs_each_technique_by_its_strength_in_the_document():
-    scores = vote({1: 1.0, 2: 0.5}, helped={1: {"A": 2.0, "B": 1.0}, 2: {"A": 1.0}}, not_helped={2: ["B"]})
+    names = ["A", "B"]
+    helped = TechniqueMatrix.build([{"A": 2.0, "B": 1.0}, {"A": 1.0}], names)
+    scores = vote(np.array([1.0, 0.5]), helped, TechniqueMatrix.build([[], ["B"]], names))
     assert scores == {"A": 2.5, "B": 0.75}
     # a main technique (many sentences) outvotes a passing mention in another write-up of equal weight
-    main = vote({1: 1.0, 2: 1.0}, helped={1: {"A": prominence(9)}, 2: {"B": prominence(1)}})
+    main = vote(np.ones(2), TechniqueMatrix.build([{"A": prominence(9)}, {"B": prominence(1)}], names))
     assert main["A"] > main["B"]
+
+
+def test_whole_corpus_vote_matches_a_plain_loop():
+    rng = np.random.default_rng(3)
+    names = [f"t{i}" for i in range(12)]
+    per_doc = [{t: float(rng.integers(1, 5)) for t in rng.choice(names, size=rng.integers(0, 6), replace=False)}
+               for _ in range(200)]
+    weights = rng.random(200) * (rng.random(200) > 0.3)
+    expected: dict[str, float] = {}
+    for w, techs in zip(weights, per_doc, strict=True):
+        for t, v in techs.items():
+            expected[t] = expected.get(t, 0.0) + w * v
+    got = vote(weights, TechniqueMatrix.build(per_doc, names))
+    assert got.keys() == {t for t, v in expected.items() if v} and all(
+        got[t] == pytest.approx(expected[t]) for t in got)
 
 
 def test_bootstrap_ci_brackets_the_mean_and_is_deterministic():
