@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,11 +22,8 @@ from kb.store import sha256, transaction
 @dataclass(frozen=True)
 class DocInfo:
     url: str
-    helped: frozenset[str]
-    not_helped: frozenset[str]
     competitions: tuple[str, ...]
     best_rank: int | None
-    mentions: Mapping[str, int] = field(default_factory=dict)  # helping technique -> sentences reporting it
 
 
 @dataclass
@@ -95,17 +92,15 @@ def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
         comp_docs[slug].add(doc_id)
         if rank is not None:
             ranks[doc_id].append(rank)
-    docs = {}
-    for doc_id, url in conn.execute("SELECT id, url FROM documents"):
-        ok = helped.get(doc_id, Counter())
-        docs[doc_id] = DocInfo(url, frozenset(ok), frozenset(not_helped.get(doc_id, set()) - ok.keys()),
-                               tuple(comps.get(doc_id, ())), min(ranks[doc_id]) if ranks.get(doc_id) else None,
-                               dict(ok))
+    docs = {doc_id: DocInfo(url, tuple(comps.get(doc_id, ())), min(ranks[doc_id]) if ranks.get(doc_id) else None)
+            for doc_id, url in conn.execute("SELECT id, url FROM documents")}
+    for doc_id, techs in not_helped.items():  # a technique reported both ways in one write-up counts as helped
+        techs -= helped.get(doc_id, Counter()).keys()
     rows = conn.execute("SELECT slug, title, description, metric, year, url, modality, task_type, metric_family"
                         " FROM competitions").fetchall()
     doc_ids = sorted(docs)
     row = {d: i for i, d in enumerate(doc_ids)}
-    names = sorted({t for info in docs.values() for t in info.helped | info.not_helped})
+    names = sorted({t for techs in (*helped.values(), *not_helped.values()) for t in techs})
     link_slugs = sorted(comp_docs)
     slug_index = {slug: i for i, slug in enumerate(link_slugs)}
     links = [(row[d], slug_index[slug]) for d in doc_ids for slug in docs[d].competitions]
@@ -115,8 +110,8 @@ def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
         comp_info={r["slug"]: r for r in rows},
         doc_ids=np.asarray(doc_ids, dtype=np.int64), row=row,
         helped=TechniqueMatrix.build(
-            [{t: prominence(n) for t, n in docs[d].mentions.items()} for d in doc_ids], names),
-        not_helped=TechniqueMatrix.build([docs[d].not_helped for d in doc_ids], names),
+            [{t: prominence(n) for t, n in helped.get(d, {}).items()} for d in doc_ids], names),
+        not_helped=TechniqueMatrix.build([not_helped.get(d, ()) for d in doc_ids], names),
         link_rows=np.asarray([r for r, _ in links], dtype=np.int64),
         link_comps=np.asarray([c for _, c in links], dtype=np.int64), link_slugs=link_slugs,
     )

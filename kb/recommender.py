@@ -129,7 +129,7 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
         (weights.profile, vote(prior, data.helped)),
         (weights.passages, vote(_weights(data, passage_docs), data.helped, data.not_helped)),
     ])[:k]
-    evidence = _evidence(kb, [t for t, _ in ranked], _evidence_rank(data, passage_docs, neighbour_docs, prior),
+    evidence = _evidence(kb, [t for t, _ in ranked], _evidence_rank(passage_docs, neighbour_docs, prior, data.row, ok),
                          passage_chunk, evidence_per_technique)
     vocab = kb.vocabulary
     helped_n = dict(zip(data.helped.names, data.helped.count(mask), strict=True))
@@ -170,17 +170,16 @@ def _similar_competitions(kb, data: CorpusData, query: str, ok: Callable[[int], 
     return out
 
 
-def _evidence_rank(data: CorpusData, passages: dict[int, float], neighbours: dict[int, float],
-                   prior: np.ndarray) -> Callable[[int], tuple[int, float]]:
+def _evidence_rank(passages: dict[int, float], neighbours: dict[int, float], prior: np.ndarray, row: dict[int, int],
+                   ok: Callable[[int], bool]) -> Callable[[int], tuple[int, float]]:
     """Sort key of a document to quote from: those matching the query first, then similar competitions,
-    then the prior, each by its weight."""
+    then every other allowed write-up by its prior; tier 3 (filtered out) is never quoted."""
     def key(d: int) -> tuple[int, float]:
         if d in passages:
             return 0, -passages[d]
         if d in neighbours:
             return 1, -neighbours[d]
-        r = data.row.get(d)
-        return (2, -float(prior[r])) if r is not None and prior[r] > 0 else (3, 0.0)
+        return (2, -float(prior[row[d]])) if ok(d) else (3, 0.0)
     return key
 
 
