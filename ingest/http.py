@@ -110,6 +110,7 @@ class FetchPolicy:
     robots: bool = False
     max_redirects: int = 10
     cache_dir: Path | None = None
+    cache_max_bytes: int = 512 * 1024 * 1024  # least recently used entries are evicted beyond this
 
     @classmethod
     def polite(cls, cache_dir: Path | None = None, **overrides: object) -> FetchPolicy:
@@ -159,7 +160,8 @@ class Fetcher:
         self._last_request: dict[str, float] = {}
         from ingest.httpcache import HttpCache  # imports this module
 
-        self.cache = HttpCache(self.policy.cache_dir) if self.policy.cache_dir else None
+        self.cache = (HttpCache(self.policy.cache_dir, self.policy.cache_max_bytes)
+                      if self.policy.cache_dir else None)
         self.robots = RobotsCache(self._fetch_robots, self.policy.user_agent)
 
     @property

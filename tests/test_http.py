@@ -234,6 +234,45 @@ def test_responses_without_validators_or_to_post_are_not_cached(tmp_path):
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 
 
+def test_cache_evicts_least_recently_used_entries_over_its_budget(tmp_path):
+    import os
+    import time
+
+    from ingest.httpcache import HttpCache
+
+    cache = HttpCache(tmp_path, max_bytes=3_000)  # an entry is ~550 bytes: 300 body + metadata
+    urls = [f"https://site.example/p{i}" for i in range(6)]
+    for i, url in enumerate(urls[:4]):
+        assert cache.put(url, ok(b"x" * 300, ETag=f'"{i}"'))
+        meta = next(p for p in tmp_path.rglob("*.json") if json.loads(p.read_text())["url"] == url)
+        os.utime(meta, (time.time() - 100 + i, time.time() - 100 + i))  # p0 oldest ... p3 newest
+    assert cache.get(urls[0]) is not None  # reading p0 makes it the most recently used
+    for i, url in enumerate(urls[4:], start=4):
+        assert cache.put(url, ok(b"x" * 300, ETag=f'"{i}"'))
+    assert cache.size() <= 3_000
+    kept = {u for u in urls if cache.get(u) is not None}
+    assert urls[0] in kept and urls[5] in kept
+    assert urls[1] not in kept  # the least recently used went first
+
+
+def test_cache_prune_removes_orphans_and_stale_temp_files(tmp_path):
+    import os
+
+    from ingest.httpcache import HttpCache
+
+    cache = HttpCache(tmp_path)
+    cache.put(U, ok(b"kept", ETag='"k"'))
+    folder = next(tmp_path.iterdir())
+    (folder / ("0" * 64 + ".body")).write_bytes(b"no metadata")
+    stale = folder / ".tmp-abc"
+    stale.write_bytes(b"half a write")
+    os.utime(stale, (0, 0))
+    assert cache.prune() == 0
+    assert sorted(p.suffix for p in tmp_path.rglob("*") if p.is_file()) == [".body", ".json"]
+    assert cache.get(U).content == b"kept"
+    assert cache.prune(max_bytes=1) == 1 and cache.get(U) is None and cache.size() == 0
+
+
 def test_unexpected_304_without_validators_is_an_error():
     f, _ = fetcher({U: status(304)})
     with pytest.raises(FetchError) as e:
