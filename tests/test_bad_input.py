@@ -261,9 +261,11 @@ def test_no_pickle_eval_exec_or_raw_html_in_the_code():
 def test_yaml_is_always_read_with_a_safe_loader():
     import yaml
 
+    from ingest import catalog
     from kb.techniques import vocab
 
-    assert issubclass(vocab._LOADER, yaml.SafeLoader) or vocab._LOADER.__name__ == "CSafeLoader"
+    for loader in (vocab._LOADER, catalog._LOADER):
+        assert issubclass(loader, yaml.SafeLoader) or loader.__name__ == "CSafeLoader"
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<b>x</b>",
