@@ -7,6 +7,7 @@ hand-written inputs and evaluated against baselines.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -93,11 +94,26 @@ NOT_HELPED_PENALTY = 0.5
 MIN_QUOTE_WORDS = 6  # shorter snippets (a bare heading) are used only when nothing better exists
 
 
+# a sentence about what others did, what could be done, or a pointer elsewhere: true, but weak evidence
+_SECONDHAND = re.compile(
+    r"\b(?:other\s+(?:teams?|people|participants|competitors|kagglers|solutions|articles|papers|approaches)"
+    r"|others|(?:many|most|some)\s+(?:teams|people|participants|kagglers)|top\s+(?:teams|solutions)"
+    r"|previous\s+competitions?|in\s+the\s+literature|guide|tutorial|could\s+(?:be|have)|would\s+(?:be|have)"
+    r"|might|if\s+(?:i|we)\s+had)\b|https?://", re.IGNORECASE)
+
+
+def weak_quote(snippet: str) -> bool:
+    """A quote that is a bare heading, or that speaks of others, of what could be, or only points
+    elsewhere: shown only when a write-up has nothing better."""
+    return len(snippet.split()) < MIN_QUOTE_WORDS or bool(_SECONDHAND.search(snippet))
+
+
 def pick_evidence(candidates: Sequence[Evidence], limit: int = 3) -> tuple[Evidence, ...]:
-    """Best helped quotes first (real sentences before bare headings), at most one per document."""
+    """Best helped quotes first (first-hand sentences before bare headings and second-hand remarks),
+    at most one per document."""
     seen: set[int] = set()
     out: list[Evidence] = []
-    for e in sorted(candidates, key=lambda e: (not e.helped, len(e.snippet.split()) < MIN_QUOTE_WORDS, -e.weight)):
+    for e in sorted(candidates, key=lambda e: (not e.helped, weak_quote(e.snippet), -e.weight)):
         if e.document_id in seen:
             continue
         seen.add(e.document_id)

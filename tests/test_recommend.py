@@ -18,6 +18,7 @@ from kb.recommend import (
     prominence,
     rank_weight,
     vote,
+    weak_quote,
 )
 
 
@@ -109,6 +110,23 @@ def test_pick_evidence_one_per_document_helped_first():
     candidates = [_ev(1, weight=0.1), _ev(1, weight=0.9), _ev(2, helped=False, weight=5.0), _ev(3, weight=0.5)]
     picked = pick_evidence(candidates, limit=3)
     assert [(e.document_id, e.weight) for e in picked] == [(1, 0.9), (3, 0.5), (2, 5.0)]
+
+
+def test_first_hand_quotes_come_before_second_hand_ones():
+    def quote(doc, snippet, weight):
+        return Evidence(url=f"https://x.example/{doc}", title="t", competition=None, competition_title=None,
+                        rank=None, year=None, snippet=snippet, helped=True, document_id=doc, chunk_id=doc,
+                        weight=weight)
+
+    assert weak_quote("Other teams used a GRU on the raw signal, we heard.")
+    assert weak_quote("Inference could be ported to a faster runtime later on.")
+    assert weak_quote("See the ensembling guide at https://example.org/guide for details.")
+    assert weak_quote("Blending")
+    assert not weak_quote("We blended five LightGBM models with weights tuned on out-of-fold predictions.")
+    picked = pick_evidence([quote(1, "Other teams used a GRU on the raw signal, we heard.", 5.0),
+                            quote(2, "Our GRU over the raw signal gave the best single model.", 1.0),
+                            quote(3, "GRU", 9.0)], limit=3)
+    assert [e.document_id for e in picked] == [2, 3, 1]
 
 
 def test_metrics_on_hand_made_rankings():
