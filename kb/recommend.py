@@ -99,12 +99,14 @@ _SECONDHAND = re.compile(
     r"\b(?:other\s+(?:teams?|people|participants|competitors|kagglers|solutions|articles|papers|approaches)"
     r"|others|(?:many|most|some)\s+(?:teams|people|participants|kagglers)|top\s+(?:teams|solutions)"
     r"|previous\s+competitions?|in\s+the\s+literature|guide|tutorial|could\s+(?:be|have)|would\s+(?:be|have)"
-    r"|might|if\s+(?:i|we)\s+had)\b|https?://", re.IGNORECASE)
+    r"|might|if\s+(?:i|we)\s+had)\b|https?://"
+    r"|```|\b(?:pip|conda)\s+(?:install|create|activate)\b|\b(?:python\s+|run\s+)?[\w-]+\.(?:py|sh|R|ipynb)\b",
+    re.IGNORECASE)
 
 
 def weak_quote(snippet: str) -> bool:
-    """A quote that is a bare heading, or that speaks of others, of what could be, or only points
-    elsewhere: shown only when a write-up has nothing better."""
+    """A quote that is a bare heading, speaks of others or of what could be, points elsewhere, or is a
+    setup or run instruction: shown only when a write-up has nothing better."""
     return len(snippet.split()) < MIN_QUOTE_WORDS or bool(_SECONDHAND.search(snippet))
 
 

@@ -122,6 +122,8 @@ def test_first_hand_quotes_come_before_second_hand_ones():
     assert weak_quote("Inference could be ported to a faster runtime later on.")
     assert weak_quote("See the ensembling guide at https://example.org/guide for details.")
     assert weak_quote("Blending")
+    assert weak_quote("Run blend_models.py to average the outputs of the three submissions.")
+    assert weak_quote("conda create --name env python=3.7 && pip install xgboost lightgbm")
     assert not weak_quote("We blended five LightGBM models with weights tuned on out-of-fold predictions.")
     picked = pick_evidence([quote(1, "Other teams used a GRU on the raw signal, we heard.", 5.0),
                             quote(2, "Our GRU over the raw signal gave the best single model.", 1.0),
