@@ -53,8 +53,9 @@ def popularity_ranking(doc_tech: dict[int, set[str]], exclude_docs: set[int], k:
     return [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]
 
 
-def _cases(conn, min_relevant: int = 1, limit: int | None = None) -> list:  # noqa: ANN001
-    comp_tech, _, _ = ground_truth(conn)
+def _cases(conn, comp_tech: dict[str, set[str]], min_relevant: int = 1,  # noqa: ANN001
+           limit: int | None = None) -> list:
+    """Competitions to evaluate: those whose own write-ups report at least ``min_relevant`` helping techniques."""
     rows = conn.execute("SELECT slug, title, description, metric, year FROM competitions ORDER BY slug").fetchall()
     rows = [r for r in rows if len(comp_tech.get(r["slug"], ())) >= min_relevant]
     return rows[:limit] if limit else rows
@@ -64,7 +65,7 @@ def run_evaluation(kb, *, limit: int | None = None, min_relevant: int = 1,  # no
                    progress: Callable[[str], None] | None = None) -> dict:
     conn = kb.conn
     comp_tech, doc_tech, comp_docs = ground_truth(conn)
-    rows = _cases(conn, min_relevant, limit)
+    rows = _cases(conn, comp_tech, min_relevant, limit)
     rec_scores: dict[str, dict[str, list[float]]] = {m: {"recall": [], "ndcg": []} for m in (*MODES, "popularity")}
     mrr: dict[str, list[float]] = {m: [] for m in MODES}
     start = time.perf_counter()
@@ -107,7 +108,7 @@ def learning_curve(kb, *, fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0), s
     define its relevant set) and score hybrid ``recommend`` against popularity on the kept ones."""
     conn = kb.conn
     comp_tech, doc_tech, comp_docs = ground_truth(conn)
-    rows = _cases(conn, 1, limit)
+    rows = _cases(conn, comp_tech, 1, limit)
     all_docs = sorted(r[0] for r in conn.execute("SELECT id FROM documents"))
     points = []
     for fraction in fractions:
@@ -118,13 +119,13 @@ def learning_curve(kb, *, fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0), s
         popular: list[float] = []
         for seed in range(draws):
             kept = set(random.Random(seed).sample(all_docs, round(fraction * len(all_docs))))
-            dropped = [d for d in all_docs if d not in kept]
+            dropped = {d for d in all_docs if d not in kept}
             for row in rows:
                 slug = row["slug"]
                 rec = kb.recommend(describe(row), k=K, exclude_competition=slug, year=row["year"],
                                    exclude_documents=dropped)
                 recall.append(recall_at_k([t.name for t in rec.techniques], comp_tech[slug], K))
-                pop = popularity_ranking(doc_tech, comp_docs[slug] | set(dropped))
+                pop = popularity_ranking(doc_tech, comp_docs[slug] | dropped)
                 popular.append(recall_at_k(pop, comp_tech[slug], K))
         points.append({"fraction": fraction, "documents": round(fraction * len(all_docs)), "draws": draws,
                        "recommend_recall@10": round(mean(recall), 4), "popularity_recall@10": round(mean(popular), 4),

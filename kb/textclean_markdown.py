@@ -12,6 +12,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
+from kb import safe_yaml
 from kb.textclean_common import collapse, fence
 from kb.textclean_html import fragment_to_lite
 
@@ -89,7 +90,7 @@ def _yaml(body: str) -> Any:
     that YAML rejects (an unquoted colon or bracket) still give their fields."""
     for candidate in (body, body.replace("\t", " ")):
         try:
-            return yaml.safe_load(candidate)
+            return safe_yaml.parse(candidate)
         except yaml.YAMLError:
             continue
     data: dict[str, str] = {}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from kb import safe_yaml
 from kb.config import REPO_ROOT
 from kb.errors import KBError
 
@@ -31,7 +32,6 @@ PACKAGED = Path(__file__).with_name("vocabulary.yml")
 USER_FILE = "techniques.yml"
 _FIELDS = ("name", "category", "aliases", "case_sensitive_aliases", "patterns", "description")
 _LIST_FIELDS = ("aliases", "case_sensitive_aliases", "patterns")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class VocabularyError(KBError):
@@ -127,7 +127,7 @@ def _check_pattern(pattern: str, where: str) -> None:
 def _read_entries(path: Path) -> list[dict[str, Any]]:
     """Parse one YAML file into validated raw entries (fields may be partial for overrides)."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        data = safe_yaml.parse(path.read_text(encoding="utf-8"))
     except OSError as e:
         raise VocabularyError(f"{path}: cannot read vocabulary file: {e}") from e
     except yaml.YAMLError as e:
