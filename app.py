@@ -38,7 +38,7 @@ def main() -> None:
     opts = filter_options(kb)
     init_session(opts)
     view = view_picker()
-    filters = filter_sidebar(opts) if view in ("recommend", "search") else None
+    filters = filter_sidebar(opts, modality=view == "search") if view in ("recommend", "search") else None
     if view == "recommend":
         app_recommend.render(kb, filters)
     elif view == "search":

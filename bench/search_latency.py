@@ -75,7 +75,7 @@ def measure(home: Path) -> dict:
     from kb.api import KnowledgeBase
     from kb.app_queries import filter_options, picker_competitions
     from kb.filters import Filters, chunk_ids
-    from kb.recommend_data import data_version
+    from kb.recommend.corpus import data_version
 
     out: dict = {}
     t0 = time.perf_counter()

@@ -98,7 +98,7 @@ class RandomEmbedder:
 def store_competition_vectors(path: Path) -> None:
     """What an ingest leaves behind for ``recommend``: a stored vector per competition description."""
     from kb import db
-    from kb.recommend_data import competition_vectors, load_corpus_data
+    from kb.recommend.corpus import competition_vectors, load_corpus_data
 
     conn = db.connect(path)
     competition_vectors(conn, load_corpus_data(conn), RandomEmbedder(), store=True)

@@ -16,9 +16,10 @@ import numpy as np
 from kb import db, dense, keyword, rank, snippets, store, vectors
 from kb.config import Settings, load_settings
 from kb.embed import Embedder, make_embedder
-from kb.errors import EmptyQueryError, IndexCorruptError, IndexMismatchError, KBError, NotBuiltError
+from kb.errors import BadInputError, EmptyQueryError, IndexCorruptError, IndexMismatchError, KBError, NotBuiltError
 from kb.filters import Filters, chunk_ids
 from kb.models import Competition, FetchedDocument, year_of
+from kb.recommend.types import Recommendation
 
 log = logging.getLogger("kb")
 
@@ -340,17 +341,27 @@ class KnowledgeBase:
 
     def recommend(self, description: str, k: int = 10, *, exclude_competition: str | None = None,
                   mode: str = "hybrid", year: int | None = None, exclude_documents: Collection[int] = (),
-                  **filters: object):
-        """Techniques that won competitions similar to ``description``, with evidence, and those competitions.
+                  modality: str | None = None, task_type: str | None = None, metric_family: str | None = None,
+                  competitions: int = 10, **filters: object) -> Recommendation:
+        """The distinctive techniques that won competitions similar to ``description`` (a one-line
+        summary or a whole competition page), each with quotes from the write-ups that credit it; the
+        table stakes of its modality; and the similar competitions with a score and a reason.
 
-        ``exclude_documents`` (document ids) hides write-ups from the recommendation, as
-        ``exclude_competition`` does for a whole competition; the evaluation's learning curve uses it."""
-        from kb.recommender import recommend
+        ``modality``, ``task_type`` and ``metric_family`` replace what is inferred from the text;
+        ``year`` replaces the page's own dates (default: the newest catalog year).
+        ``exclude_competition`` and ``exclude_documents`` (document ids) hide write-ups, as the
+        evaluation does for a held-out competition; the other keywords filter the write-ups (see
+        :class:`Filters`). ``Recommendation.abstained`` is True when nothing is close."""
+        from kb.recommend.recommender import recommend
 
         if k < 1:
             raise KBError("k must be at least 1")
+        _check_profile(modality, task_type, metric_family)
+        clean_query(description)
+        self._check_searchable()
         return recommend(self, description, k, exclude_competition=exclude_competition, mode=mode, year=year,
-                         exclude_documents=exclude_documents, **filters)
+                         exclude_documents=exclude_documents, modality=modality, task_type=task_type,
+                         metric_family=metric_family, competitions=competitions, **filters)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._encode(clean_query(text))
@@ -361,6 +372,15 @@ class KnowledgeBase:
             raise IndexMismatchError(
                 f"the vector index was built with {meta.model!r} but {self.model_id!r} is configured; "
                 "run `kb index rebuild`")
+
+
+def _check_profile(modality: str | None, task_type: str | None, metric_family: str | None) -> None:
+    from kb.profile import METRIC_FAMILIES, MODALITIES, TASK_TYPES
+
+    for name, value, allowed in (("modality", modality, MODALITIES), ("task type", task_type, TASK_TYPES),
+                                 ("metric family", metric_family, METRIC_FAMILIES)):
+        if value is not None and value not in allowed:
+            raise BadInputError(f"unknown {name} {value!r}: choose from {', '.join(allowed)}")
 
 
 def _open_database(settings: Settings, readonly: bool) -> sqlite3.Connection:

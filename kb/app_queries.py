@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from kb import rank, snippets
 from kb.api import CANDIDATES, KnowledgeBase
-from kb.recommend_data import data_version
+from kb.recommend.corpus import data_version
 
 T = TypeVar("T")
 

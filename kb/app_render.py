@@ -113,8 +113,10 @@ def evidence_markdown(quote_text: str, query: str) -> str:
 
 
 def evidence_caption(*, helped: bool, rank: int | None, competition: str | None, competition_title: str | None,
-                     year: int | None, source: str | None, title: str, url: str, document_id: int) -> str:
-    """One line under an evidence quote: verdict · rank · competition · source · links."""
+                     year: int | None, source: str | None, title: str, url: str, document_id: int,
+                     passage_url: str | None = None) -> str:
+    """One line under an evidence quote: verdict · rank · competition · source · labelled links (the
+    write-up, the passage in it, and the copy kept here)."""
     verdict = ":green[**helped**]" if helped else ":red[**did not help**]"
     parts = [verdict, rank_label(rank)]
     if competition or competition_title:
@@ -123,7 +125,9 @@ def evidence_caption(*, helped: bool, rank: int | None, competition: str | None,
         parts.append(str(year))
     if source:
         parts.append(escape_markdown(source))
-    parts.append(link(title or host(url) or url, url))
+    parts.append("write-up: " + link(title or host(url) or url, url))
+    if passage_url and passage_url != url:
+        parts.append(link("the passage", passage_url))
     parts.append(internal_link("read here", view="document", doc=document_id))
     return " · ".join(parts)
 

@@ -7,6 +7,7 @@ that the widgets are, and every run writes their state back to the URL.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import streamlit as st
 
@@ -30,7 +31,8 @@ from kb.errors import KBError
 
 BUILD_COMMAND = "kb ingest mirror ../shared/corpus"
 # session-state keys that must survive views in which their widgets are not drawn
-PERSISTENT = ("view", "q", "search_q", "exclude", "k", "doc", "techs",
+PERSISTENT = ("view", "q", "search_q", "exclude", "k", "doc", "techs", "ov_modality", "ov_task_type",
+              "ov_metric_family",
               "f_modality", "f_source", "f_kind", "f_competition", "f_years", "f_max_rank")
 FILTER_KEYS = ("f_modality", "f_source", "f_kind", "f_competition", "f_max_rank")
 
@@ -142,11 +144,13 @@ def view_picker() -> str:
                             captions=VIEW_CAPTIONS)
 
 
-def filter_sidebar(opts: FilterOptions) -> FilterState:
-    """The filters shared by the recommend and search views."""
+def filter_sidebar(opts: FilterOptions, *, modality: bool = True) -> FilterState:
+    """The filters shared by the recommend and search views (recommend sets the modality in its
+    "read as" panel instead: it is what the query is, not which write-ups to read)."""
     side = st.sidebar
     side.subheader("Filters")
-    side.selectbox("Modality", opts.modalities, key="f_modality", placeholder="any")
+    if modality:
+        side.selectbox("Modality", opts.modalities, key="f_modality", placeholder="any")
     if opts.years and opts.years[0] < opts.years[1]:
         side.slider("Years", opts.years[0], opts.years[1], key="f_years")
     side.selectbox("Source", opts.sources, key="f_source", placeholder="any")
@@ -157,6 +161,8 @@ def filter_sidebar(opts: FilterOptions) -> FilterState:
     side.selectbox("Competition", list(opts.competitions), key="f_competition", placeholder="any",
                    format_func=lambda s: opts.competitions.get(s, s))
     state = filters(opts)
+    if not modality:
+        state = replace(state, modality=None)
     if state.active:
         side.button("Clear filters", on_click=_clear_filters, args=(opts,))
     return state

@@ -270,9 +270,9 @@ def chunk_text(text: str, *, target_words: int = 220, max_words: int = 300, min_
     sections = _sections(text)
     groups = _groups(sections, min_words, target_words)
     if not groups:
-        titles = [path[-1] for path, _ in sections if path]
+        titles = [path[-1] for path, _ in sections if path and path[-1].strip()]
         if not titles:
-            return []
+            return []  # headings without words ("# " alone) are not a passage
         return [Chunk(0, " > ".join(sections[-1][0]), "\n".join(titles))]
     chunks: list[Chunk] = []
     for group in groups:

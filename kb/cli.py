@@ -11,7 +11,7 @@ import click
 
 from kb.errors import KBError
 
-FILTER_OPTIONS = [
+DOCUMENT_FILTERS = [
     click.option("--source", help="Only documents from this source (github, blog, kaggle, ...)."),
     click.option("--competition", help="Only write-ups of this competition (slug)."),
     click.option("--exclude-competition", help="Leave out every write-up of this competition (slug)."),
@@ -19,8 +19,9 @@ FILTER_OPTIONS = [
     click.option("--year-max", type=int, help="Only competitions up to this year."),
     click.option("--max-rank", type=int, help="Only write-ups of solutions ranked this high or better."),
     click.option("--kind", help="Competition kind (Featured, Research, Playground, ...)."),
-    click.option("--modality", help="Competition modality (tabular, image, text, audio, ...)."),
 ]
+FILTER_OPTIONS = [*DOCUMENT_FILTERS,
+                  click.option("--modality", help="Competition modality (tabular, image, text, audio, ...).")]
 
 
 def filter_options(fn):

@@ -8,41 +8,94 @@ from pathlib import Path
 
 import click
 
-from kb.cli import echo_json, filter_options, open_kb, pop_filters
+from kb.cli import DOCUMENT_FILTERS, echo_json, open_kb, pop_filters
+
+
+def _recommend_options(fn):  # noqa: ANN001, ANN202
+    from kb.profile import METRIC_FAMILIES, MODALITIES, TASK_TYPES
+
+    for opt in reversed([
+        *DOCUMENT_FILTERS,
+        click.option("--modality", type=click.Choice(MODALITIES),
+                     help="Read the competition as this modality instead of the inferred one."),
+        click.option("--task-type", type=click.Choice(TASK_TYPES), help="... as this task type."),
+        click.option("--metric-family", type=click.Choice(METRIC_FAMILIES), help="... with this metric family."),
+        click.option("--year", type=click.IntRange(1990, 2100),
+                     help="The competition's year (default: the page's dates, else the newest catalog year)."),
+    ]):
+        fn = opt(fn)
+    return fn
 
 
 @click.command()
 @click.argument("description", nargs=-1)
 @click.option("--file", "file", type=click.File("r", encoding="utf-8"),
-              help="Read the description from a file (- for stdin).")
+              help="Read the description (or a whole competition page) from a file (- for stdin).")
 @click.option("--k", "k", default=10, show_default=True, type=click.IntRange(1, 200), help="How many techniques.")
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True)
-@filter_options
+@click.option("--competitions", "n_competitions", default=10, show_default=True, type=click.IntRange(0, 100),
+              help="How many similar competitions.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True,
+              help="How passages matching the query are found (they are quoted first).")
+@_recommend_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README for its fields).")
-def recommend(description: tuple[str, ...], file, k: int, mode: str, as_json: bool, **kwargs) -> None:  # noqa: ANN001
-    """Techniques that won competitions like the one described, with evidence from write-ups."""
+def recommend(description: tuple[str, ...], file, k: int, n_competitions: int, mode: str, as_json: bool,  # noqa: ANN001
+              **kwargs) -> None:
+    """Distinctive techniques that won competitions like the one described, with quotes from the write-ups,
+    the table stakes of its modality, and the similar competitions with reasons.
+
+    DESCRIPTION is a one-line summary or a whole competition page (use --file for a page)."""
     text = file.read() if file else " ".join(description)
+    profile = {k: kwargs.pop(k) for k in ("modality", "task_type", "metric_family", "year")}
     filters = pop_filters(kwargs)
     exclude = filters.pop("exclude_competition", None)
     with open_kb(readonly=True) as kb:
-        rec = kb.recommend(text, k=k, exclude_competition=exclude, mode=mode, **filters)
+        rec = kb.recommend(text, k=k, exclude_competition=exclude, mode=mode, competitions=n_competitions,
+                           **profile, **filters)
     if as_json:
         echo_json(rec.to_json())
         return
-    if not rec.techniques:
-        click.echo("No techniques found for that description.")
+    click.echo(render_recommendation(rec))
+
+
+def render_recommendation(rec) -> str:  # noqa: ANN001 (Recommendation)
+    """The answer as plain text for a terminal."""
+    lines: list[str] = []
+    p = rec.profile
+    how = "given" if not p.inferred else f"confidence {p.confidence:.2f}"
+    lines.append(click.style(f"Read as: {p.read_as()}", bold=True)
+                 + f"  ({how}; change with --modality / --task-type / --metric-family)")
+    if p.constraints:
+        lines.append("Constraints: " + ", ".join(p.constraints))
+    if rec.abstained:
+        lines += ["", click.style(rec.message or "No close match.", bold=True)]
+    if rec.table_stakes:
+        who = f"{p.modality} winners" if p.modality else "winners"
+        lines += ["", click.style(f"Table stakes (a third or more of {who} credit these): ", bold=True)
+                  + ", ".join(rec.table_stakes)]
+    if rec.techniques:
+        lines += ["", click.style("Distinctive techniques that won similar competitions:", bold=True)]
     for i, t in enumerate(rec.techniques, 1):
-        click.secho(f"{i:2}. {t.name}  [{t.category}]  score {t.score:.3f} · {t.documents} write-up(s)", bold=True)
+        support = f"credited in {t.support} similar competition{'s' if t.support != 1 else ''}"
+        lift = f" · {t.lift:.1f}× the base rate" if t.lift >= 1.5 else ""
+        lines.append(click.style(f"{i:2}. {t.name}", bold=True) + f"  [{t.category}] · {support}{lift}")
+        if t.not_helped:
+            lines.append(f"      (did not help in {t.not_helped} of their write-ups)")
         for e in t.evidence:
             where = e.competition_title or e.competition or "—"
-            rank = f", rank {e.rank}" if e.rank else ""
-            flag = "" if e.helped else " (did NOT help)"
-            click.echo(f"      “{e.snippet}”{flag}")
-            click.echo(f"        — {e.title} ({where}{rank}) {e.url}")
+            facts = ", ".join(x for x in (str(e.year) if e.year else "", f"rank {e.rank}" if e.rank else "") if x)
+            lines.append(f"      “{e.snippet}”")
+            lines.append(f"        — {where}{f' ({facts})' if facts else ''}: {e.passage_url}")
     if rec.competitions:
-        click.secho("\nSimilar past competitions:", bold=True)
-        for c in rec.competitions:
-            click.echo(f"  - {c.title or c.slug} ({c.year or '?'}) https://www.kaggle.com/c/{c.slug}")
+        lines += ["", click.style("Similar past competitions:", bold=True)]
+    for i, c in enumerate(rec.competitions, 1):
+        lines.append(f"{i:2}. {c.title or c.slug} ({c.year or '?'}) · score {c.score:.2f} — {c.reason}")
+        if c.has_writeups:
+            n = len(c.documents)
+            url = c.url or f"https://www.kaggle.com/c/{c.slug}"
+            lines.append(f"      {url}  [{n} write-up{'s' if n != 1 else ''}]")
+        else:
+            lines.append(f"      no write-up in kb yet; fetch them with: {c.fetch_command}")
+    return "\n".join(lines)
 
 
 @click.command()

@@ -22,18 +22,27 @@ def _default_mirror() -> Path | None:
     return candidate if (candidate / "manifest.jsonl").exists() else None
 
 
+def _default_descriptions() -> Path | None:
+    candidate = REPO_ROOT.parent / "shared" / "descriptions"
+    return candidate if candidate.is_dir() else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. ``model`` is any sentence-transformers name or local path."""
 
     home: Path = field(default_factory=_default_home)
     mirror: Path | None = field(default_factory=_default_mirror)
+    descriptions: Path | None = field(default_factory=_default_descriptions)  # real competition pages for `kb eval`
     model: str = DEFAULT_MODEL
     device: str = "cpu"
     batch_size: int = 64
     fusion: str = "weighted"  # "weighted" (min-max normalised scores) or "rrf"
     hybrid_weight_dense: float = 0.3
     hybrid_weight_keyword: float = 0.7
+    # recommend abstains ("no close match") when no competition's text similarity to the query reaches
+    # this; calibrated for the default model on `kb eval` (unrelated texts 0.15-0.34, real one-liners >= 0.30)
+    abstain_below: float = 0.30
 
     @property
     def db_path(self) -> Path:
@@ -49,14 +58,16 @@ class Settings:
 
 _ENV = {
     "KB_MIRROR": "mirror",
+    "KB_DESCRIPTIONS": "descriptions",
     "KB_MODEL": "model",
     "KB_DEVICE": "device",
     "KB_BATCH_SIZE": "batch_size",
+    "KB_ABSTAIN_BELOW": "abstain_below",
 }
 
 
 def _coerce(key: str, value: object) -> object:
-    if key in ("home", "mirror"):
+    if key in ("home", "mirror", "descriptions"):
         return Path(str(value)).expanduser() if value not in (None, "") else None
     if key == "batch_size":
         try:
@@ -66,7 +77,7 @@ def _coerce(key: str, value: object) -> object:
         if n < 1:
             raise ConfigError(f"batch_size must be positive, got {n}")
         return n
-    if key.startswith("hybrid_weight"):
+    if key.startswith("hybrid_weight") or key == "abstain_below":
         try:
             return float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError) as e:

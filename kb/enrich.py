@@ -19,7 +19,7 @@ from kb.techniques.vocab import Vocabulary, load_vocabulary
 
 log = logging.getLogger(__name__)
 
-PROFILE_VERSION = "1"
+PROFILE_VERSION = "2"
 SAMPLE_CHARS = 3000
 BATCH = 500
 

@@ -15,6 +15,12 @@ class ConfigError(KBError):
     exit_code = 2
 
 
+class BadInputError(KBError, ValueError):
+    """A value the user gave is not one kb accepts (the message lists the valid ones)."""
+
+    exit_code = 2
+
+
 class EmptyQueryError(KBError, ValueError):
     """A query with nothing to search for."""
 

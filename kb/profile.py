@@ -41,12 +41,14 @@ class Profile:
 _METRIC_RULES: tuple[tuple[str | None, str], ...] = (
     (None, r"^\s*(?:-|score|postprocessorkernel(?:desc)?|all submissions score 1)?\s*$"),
     ("map", r"object\s*detection|objdetection|detectionap|obj\w*segmentationap|autodriving|"
-            r"3dobjectdetection|event detection ap|visualrelations|objectlocalization|pkuautodriving"),
+            r"3dobjectdetection|event detection ap|visualrelations|objectlocalization|pkuautodriving|pascal voc|"
+            r"mean average precision.{0,30}\biou\b|\bmap\b.{0,20}\biou\b"),
     ("iou/dice", r"intersection\s*over\s*union|\biou\b|dice|jaccard"),
     ("map@k/ndcg", r"map@|map\s*@|average precision at k|ndcg|\bmrr\b|averageamongtop|\bmap@\{k\}|globalap|"
                    r"retrieval"),
     ("bleu/levenshtein", r"bleu|rouge|levenshtein|chrf|word error rate|\bwer\b|edit distance"),
     ("qwk", r"kappa"),
+    ("logloss", r"logarithmic loss"),
     ("rmsle", r"logarithmic|\brmsle\b|squared log error|\bmsle\b"),
     ("mae", r"absolute|mae\b|\bmape\b|smape|pinball|quantile|position error|haversine|angular\s*error|decimeter"),
     ("f-score", r"matthews|\bmcc\b"),
@@ -256,14 +258,51 @@ def _task_type(modality: str | None, family: str | None, words: str) -> str | No
     return None
 
 
-def infer_profile(title: str, description: str = "", metric: str = "", text: str = "") -> Profile:
-    """Profile a competition from its catalog title, one-line description, metric and an optional write-up."""
+def infer_profile(title: str, description: str = "", metric: str = "", text: str = "",
+                  task_text: str | None = None) -> Profile:
+    """Profile a competition from its catalog title, one-line description, metric and an optional write-up.
+
+    ``task_text`` (the goal sentences of a long page) decides the task type instead of the whole
+    description, whose background paragraphs mention ranking, matching or generating in passing."""
     family = metric_family(metric)
     scores = modality_scores(title or "", description or "", metric or "", text or "")
     modality = _modality(scores, family)
-    words = f"{title or ''} . {description or ''}"
-    return Profile(modality=modality, task_type=_task_type(modality, family, words), metric_family=family)
+    words = f"{title or ''} . {description if task_text is None else task_text}"
+    task = _task_type(modality, family, words)
+    if text and family is None and task in (None, "classification") and modality in ("image", "video"):
+        task = _task_from_writeups(text) or task
+    return Profile(modality=modality, task_type=task, metric_family=family)
+
+
+_WRITEUP_SEGMENTATION = r"segment\w*|masks?|u-?net\w*|lovasz|dice loss|pixel-?wise"
+_WRITEUP_DETECTION = r"bounding box\w*|bbox\w*|yolo\w*|faster r-?cnn|retinanet|efficientdet|wbf|weighted boxes|" \
+                     r"\bnms\b|anchors?|object detection"
+WRITEUP_TASK_HITS = 4  # mentions in the write-ups' openings that decide a task the catalog leaves open
+
+
+def _task_from_writeups(text: str) -> str | None:
+    """Segmentation or detection when the write-ups talk of little else (the catalog gave no metric)."""
+    seg = len(_compile(_WRITEUP_SEGMENTATION).findall(text))
+    det = len(_compile(_WRITEUP_DETECTION).findall(text))
+    if seg >= WRITEUP_TASK_HITS and seg >= 2 * det:
+        return "segmentation"
+    if det >= WRITEUP_TASK_HITS and det >= 2 * seg:
+        return "detection"
+    return None
+
+
+def modality_confidence(scores: dict[str, float], modality: str | None) -> float:
+    """How sure the modality is, 0-1: its keyword score against the runner-up's, scaled down when the
+    evidence is thin (one weak keyword) and zero when nothing decided it."""
+    if not modality:
+        return 0.0
+    top = scores.get(modality, 0.0)
+    rest = sorted((v for m, v in scores.items() if m != modality), reverse=True)
+    second = rest[0] if rest else 0.0
+    if top <= 0:
+        return 0.3  # decided by the metric alone (a typical tabular metric)
+    return min(1.0, top / 3.0) * top / (top + second)
 
 
 __all__ = ["MODALITIES", "METRIC_FAMILIES", "TASK_TYPES", "Profile", "infer_profile", "metric_family",
-           "modality_scores"]
+           "modality_confidence", "modality_scores"]

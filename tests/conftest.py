@@ -9,12 +9,14 @@ from kb.embed import FakeEmbedder
 from tests.fixtures.mini_mirror import write_mirror
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+DESCRIPTIONS = CORPUS.parent / "descriptions"
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """Every test gets its own KB_HOME and never sees the developer's settings."""
-    for var in ("KB_MIRROR", "KB_MODEL", "KB_DEVICE", "KB_BATCH_SIZE", "KB_TECHNIQUES"):
+    for var in ("KB_MIRROR", "KB_MODEL", "KB_DEVICE", "KB_BATCH_SIZE", "KB_TECHNIQUES", "KB_ABSTAIN_BELOW",
+                "KB_DESCRIPTIONS"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("KB_HOME", str(tmp_path / "kbhome"))
 
@@ -26,7 +28,8 @@ def mirror(tmp_path) -> Path:
 
 @pytest.fixture
 def kb(tmp_path) -> KnowledgeBase:
-    base = KnowledgeBase.open(tmp_path / "kbhome", embedder=FakeEmbedder(), model="fake")
+    # the hashed bag-of-words embedder's similarities are lower than a real model's: no abstention floor
+    base = KnowledgeBase.open(tmp_path / "kbhome", embedder=FakeEmbedder(), model="fake", abstain_below=0.0)
     yield base
     base.close()
 

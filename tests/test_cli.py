@@ -79,6 +79,7 @@ def test_help_lists_commands(run):
 @pytest.fixture
 def built_kb_home(mirror, monkeypatch, capsys):
     monkeypatch.setenv("KB_MODEL", "fake")
+    monkeypatch.setenv("KB_ABSTAIN_BELOW", "0")  # calibrated for the real model, not the fake one
     code, _, _ = run_main(monkeypatch, capsys, "ingest", "mirror", str(mirror), "--json")
     assert code == 0
 
@@ -91,7 +92,9 @@ def test_recommend_json_contract_and_file_input(built_kb_home, monkeypatch, caps
     assert code == 0 and data["query"].startswith("Predict store sales")
     assert 0 < len(data["techniques"]) <= 3
     t = data["techniques"][0]
-    assert set(t) == {"name", "category", "aliases", "score", "evidence"} and t["evidence"]
+    assert {"name", "category", "aliases", "score", "evidence", "support"} <= set(t) and t["evidence"]
+    assert data["abstained"] is False and data["profile"]["modality"] and "table_stakes" in data
+    assert {"reason", "has_writeups"} <= set(data["competitions"][0])
     assert all(c["slug"] != "store-sales-forecast" for c in json.loads(run_main(
         monkeypatch, capsys, "recommend", "sales", "--exclude-competition", "store-sales-forecast", "--json")[1]
     )["competitions"])
@@ -99,7 +102,13 @@ def test_recommend_json_contract_and_file_input(built_kb_home, monkeypatch, caps
 
 def test_recommend_text_output_and_techniques_listing(built_kb_home, monkeypatch, capsys):
     code, out, _ = run_main(monkeypatch, capsys, "recommend", "galaxy", "images", "classification")
-    assert code == 0 and "write-up(s)" in out and "https://" in out
+    assert code == 0 and "Read as: image" in out and "credited in" in out and "https://" in out
+    assert "Similar past competitions:" in out and "same modality (image)" in out
+    code, out, _ = run_main(monkeypatch, capsys, "recommend", "galaxy", "images", "--modality", "audio",
+                            "--task-type", "regression")
+    assert code == 0 and "Read as: audio · regression" in out
+    code, _, err = run_main(monkeypatch, capsys, "recommend", "galaxy", "--modality", "pictures")
+    assert code == 2 and "tabular" in err and "image" in err  # the valid values are listed
     code, out, _ = run_main(monkeypatch, capsys, "techniques", "--json")
     rows = json.loads(out)
     assert code == 0 and len(rows) >= 150 and {"name", "category", "documents_helped"} <= set(rows[0])
@@ -112,11 +121,12 @@ def test_recommend_empty_description_is_an_error(built_kb_home, monkeypatch, cap
 
 def test_eval_table_json_and_learning_curve(built_kb_home, monkeypatch, capsys, tmp_path):
     code, out, _ = run_main(monkeypatch, capsys, "eval", "--limit", "2")
-    assert code == 0 and "| popularity baseline |" in out and "95% bootstrap CI" in out
+    assert code == 0 and "| modality popularity |" in out and "95% CI" in out and "specific recall@10" in out
     saved = tmp_path / "eval.json"
     code, out, _ = run_main(monkeypatch, capsys, "eval", "--limit", "2", "--json", "--output", str(saved))
     report = json.loads(out)
     assert code == 0 and report == json.loads(saved.read_text(encoding="utf-8"))
-    assert report["competitions"] == 2 and set(report["gain_over_popularity"]) == {"recall@10", "ci95"}
+    assert report["competitions"] == 2
+    assert set(report["one_liner"]["gain_over_modality_popularity"]) == {"recall@10", "specific_recall@10"}
     code, out, _ = run_main(monkeypatch, capsys, "eval", "--learning-curve", "--limit", "2")
     assert code == 0 and "| share of write-ups |" in out and "| 100% |" in out

@@ -88,7 +88,8 @@ def write_big_mirror(root: Path, n: int = 60, *, seed: int = 7, variant: int = 0
 
 def kb_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")}
-    return {**env, "KB_HOME": str(home), "KB_MODEL": "fake", "PYTHONPATH": str(REPO)}
+    # the fake embedder's similarities are low: no abstention floor (it is calibrated for the real model)
+    return {**env, "KB_HOME": str(home), "KB_MODEL": "fake", "KB_ABSTAIN_BELOW": "0", "PYTHONPATH": str(REPO)}
 
 
 def kb_command(*args: str) -> list[str]:

@@ -7,47 +7,111 @@ import numpy as np
 import pytest
 
 from kb.metrics import bootstrap_ci, ndcg_at_k, recall_at_k, reciprocal_rank
-from kb.recommend import (
-    Evidence,
+from kb.recommend.scoring import (
     TechniqueMatrix,
-    combine,
-    normalise,
-    passage_weight,
+    modality_rates,
+    not_evidence,
     pick_evidence,
-    profile_similarity,
+    profile_factor,
     prominence,
+    quote_quality,
+    rank_techniques,
     rank_weight,
-    vote,
+    shares,
+    table_stakes,
+    text_similarity,
     weak_quote,
+    year_factor,
 )
+from kb.recommend.similar import reason, similarity
+from kb.recommend.types import Evidence
+
+NAMES = ["Ensemble", "U-Net", "Lovasz Loss", "LightGBM", "Spectrograms"]
+# five competitions × five techniques: 0-2 image segmentation, 3 tabular, 4 audio
+CREDITED = np.array([
+    [1, 1, 1, 0, 0],
+    [1, 1, 0, 0, 0],
+    [1, 0, 1, 0, 0],
+    [1, 0, 0, 1, 0],
+    [1, 0, 0, 0, 1],
+], dtype=bool)
+MODALITIES = ["image", "image", "image", "tabular", "audio"]
 
 
-def test_passage_and_rank_weights_decay():
-    assert passage_weight(1) > passage_weight(2) > passage_weight(50) > 0
+def test_rank_weight_decays_with_the_solution_rank():
     assert rank_weight(1) == 1.0
     assert rank_weight(1) > rank_weight(10) > rank_weight(1000) > 0
     assert rank_weight(None) == rank_weight(0) == 0.6
 
 
-def test_profile_similarity_prefers_same_modality_then_recent():
+def test_profile_and_year_factors():
     q = ("image", "segmentation", "iou/dice")
-    same = profile_similarity(q, 2020, ("image", "segmentation", "iou/dice", 2020))
-    older = profile_similarity(q, 2020, ("image", "segmentation", "iou/dice", 2014))
-    other_task = profile_similarity(q, 2020, ("image", "classification", "logloss", 2020))
-    tabular = profile_similarity(q, 2020, ("tabular", "segmentation", "iou/dice", 2020))
-    assert same == 1.0
-    assert same > other_task > tabular
-    assert older == pytest.approx(math.exp(-2))
-    assert profile_similarity((None, None, None), None, ("image", None, None, None)) == pytest.approx(0.03 * 0.49)
+    assert profile_factor(q, ("image", "segmentation", "iou/dice")) == 1.0
+    assert 1.0 > profile_factor(q, ("image", "classification", "iou/dice")) > profile_factor(
+        q, ("tabular", "classification", "auc"))
+    assert profile_factor((None, None, None), ("image", None, None)) < 1.0  # unknown never counts as shared
+    assert year_factor(2020, 2020) == 1.0 and year_factor(None, 2010) == 1.0
+    assert year_factor(2020, 2015) == pytest.approx(math.exp(-1)) and year_factor(2020, 2025) == year_factor(2020, 2015)
 
 
-def test_vote_counts_helped_and_subtracts_not_helped():
-    names = ["A", "B", "C"]
-    helped = TechniqueMatrix.build([["A", "B"], ["A"], ["C"]], names)
-    not_helped = TechniqueMatrix.build([[], ["B"], []], names)
-    scores = vote(np.array([1.0, 0.5, 0.0]), helped, not_helped, penalty=0.5)
-    assert scores == {"A": 1.5, "B": 0.75}  # C's only document has weight 0: no vote at all
-    assert helped.count(np.array([True, True, False])).tolist() == [2.0, 1.0, 0.0]
+def test_text_similarity_uses_the_write_up_centroid_only_where_there_is_one():
+    catalog = np.array([0.2, 0.6])
+    centroid = np.array([0.8, 0.0])
+    got = text_similarity(catalog, centroid, np.array([True, False]), centroid_weight=1.0)
+    assert got.tolist() == pytest.approx([0.5, 0.6])
+
+
+def test_modality_rates_are_smoothed_towards_the_global_rate():
+    active = np.ones(5, dtype=bool)
+    rate, base = modality_rates(CREDITED, MODALITIES, active, "image", prior=0.0)
+    assert rate.tolist() == pytest.approx([1.0, 2 / 3, 2 / 3, 0.0, 0.0])
+    assert base.tolist() == pytest.approx([1.0, 0.4, 0.4, 0.2, 0.2])
+    smoothed, _ = modality_rates(CREDITED, MODALITIES, active, "audio", prior=5.0)
+    assert smoothed[4] == pytest.approx((1 + 5 * 0.2) / 6)  # one audio competition leans on the global rate
+    active[0] = False  # a held-out competition does not count
+    assert modality_rates(CREDITED, MODALITIES, active, "image", prior=0.0)[0][2] == pytest.approx(0.5)
+
+
+def test_table_stakes_are_what_a_third_of_the_modality_credits():
+    rate, _ = modality_rates(CREDITED, MODALITIES, np.ones(5, dtype=bool), "image", prior=0.0)
+    assert table_stakes(rate, NAMES, threshold=0.7) == ["Ensemble"]
+    assert table_stakes(rate, NAMES, threshold=0.5) == ["Ensemble", "U-Net", "Lovasz Loss"]
+    counts = CREDITED.sum(axis=0)  # Ensemble 5, U-Net 2, Lovasz 2: a tiny corpus has no table stakes but Ensemble
+    assert table_stakes(rate, NAMES, counts, threshold=0.5, min_count=3) == ["Ensemble"]
+
+
+def test_rank_techniques_only_lists_what_neighbours_credit_and_prefers_distinctive_ones():
+    prior = np.array([1.0, 0.5, 0.5, 0.1, 0.1])
+    base = np.array([1.0, 0.4, 0.4, 0.2, 0.2])
+    votes = rank_techniques(CREDITED, [(1, 0.9), (2, 0.8)], NAMES, prior, base, slugs=list("abcde"),
+                            exclude=["Ensemble"], prior_weight=1.0, lift_power=0.5)
+    assert [v.name for v in votes] == ["U-Net", "Lovasz Loss"]  # no LightGBM: no neighbour credits it
+    assert votes[0].support == 1 and votes[0].slugs == ("b",)
+    assert votes[0].score > votes[1].score  # the more similar neighbour counts more
+    # lift: a technique all winners use ranks below one only similar competitions use, at equal share
+    with_ensemble = rank_techniques(CREDITED, [(0, 1.0)], NAMES, np.zeros(5), base, prior_weight=0.0,
+                                    lift_power=1.0)
+    assert [v.name for v in with_ensemble][-1] == "Ensemble"
+    assert rank_techniques(CREDITED, [], NAMES, prior, base) == []
+
+
+def test_did_not_help_counts_against_a_technique():
+    prior = np.zeros(5)
+    base = np.full(5, 0.5)
+    not_helped = np.zeros_like(CREDITED)
+    not_helped[2, 1] = True  # competition 2's write-up says U-Net did not help
+    plain = rank_techniques(CREDITED, [(1, 1.0), (2, 1.0)], NAMES, prior, base, prior_weight=0.0)
+    penalised = rank_techniques(CREDITED, [(1, 1.0), (2, 1.0)], NAMES, prior, base, prior_weight=0.0,
+                                not_helped=not_helped)
+    score = {v.name: v.score for v in plain}
+    assert {v.name: v.score for v in penalised}["U-Net"] < score["U-Net"]
+
+
+def test_shares_mix_neighbour_votes_with_the_prior():
+    prior = np.array([1.0, 0.0, 0.0, 0.5, 0.0])
+    got = shares(CREDITED, [(1, 1.0), (2, 1.0)], prior, prior_weight=2.0)
+    assert got.tolist() == pytest.approx([1.0, 0.25, 0.25, 0.25, 0.0])
+    assert shares(CREDITED, [], prior).tolist() == prior.tolist()
 
 
 def test_prominence_grows_slower_than_the_mention_count():
@@ -56,29 +120,27 @@ def test_prominence_grows_slower_than_the_mention_count():
     assert prominence(1) < prominence(2) < prominence(9) < 9
 
 
-def test_vote_weighs_each_technique_by_its_strength_in_the_document():
-    names = ["A", "B"]
-    helped = TechniqueMatrix.build([{"A": 2.0, "B": 1.0}, {"A": 1.0}], names)
-    scores = vote(np.array([1.0, 0.5]), helped, TechniqueMatrix.build([[], ["B"]], names))
-    assert scores == {"A": 2.5, "B": 0.75}
-    # a main technique (many sentences) outvotes a passing mention in another write-up of equal weight
-    main = vote(np.ones(2), TechniqueMatrix.build([{"A": prominence(9)}, {"B": prominence(1)}], names))
-    assert main["A"] > main["B"]
+def test_technique_matrix_tally_and_count():
+    names = ["A", "B", "C"]
+    helped = TechniqueMatrix.build([{"A": 2.0, "B": 1.0}, ["A"], ["C"]], names)
+    assert helped.tally(np.array([1.0, 0.5, 0.0])).tolist() == [2.5, 1.0, 0.0]
+    assert helped.count(np.array([True, True, False])).tolist() == [2.0, 1.0, 0.0]
 
 
-def test_whole_corpus_vote_matches_a_plain_loop():
-    rng = np.random.default_rng(3)
-    names = [f"t{i}" for i in range(12)]
-    per_doc = [{t: float(rng.integers(1, 5)) for t in rng.choice(names, size=rng.integers(0, 6), replace=False)}
-               for _ in range(200)]
-    weights = rng.random(200) * (rng.random(200) > 0.3)
-    expected: dict[str, float] = {}
-    for w, techs in zip(weights, per_doc, strict=True):
-        for t, v in techs.items():
-            expected[t] = expected.get(t, 0.0) + w * v
-    got = vote(weights, TechniqueMatrix.build(per_doc, names))
-    assert got.keys() == {t for t, v in expected.items() if v} and all(
-        got[t] == pytest.approx(expected[t]) for t in got)
+def test_similarity_scores_every_competition_and_explains_it():
+    q = np.array([1.0, 0.0])
+    catalog = np.array([[1.0, 0.0], [0.0, 1.0], [0.8, 0.6]])
+    centroids = np.zeros((3, 2))
+    profiles = [("image", "segmentation", "iou/dice", 2020), ("image", "segmentation", "iou/dice", 2020),
+                ("tabular", "classification", "auc", 2010)]
+    sim = similarity(q, catalog, centroids, profiles, ("image", "segmentation", "iou/dice"), 2020)
+    assert sim.text.tolist() == pytest.approx([1.0, 0.0, 0.8])
+    assert sim.score[0] == pytest.approx(1.0) and sim.score[2] < 0.8 * 0.5
+    why = reason(("image", "segmentation", "iou/dice"), profiles[0], 0.72, 2022, ["U-Net", "Lovasz Loss"])
+    assert why == ("same modality (image), task (segmentation), metric (iou/dice); very similar description "
+                   "(0.72); 2020, 2 years apart; winners credit U-Net, Lovasz Loss")
+    assert "no write-up in kb yet" in reason(("image", None, None), profiles[2], 0.3, None, has_writeups=False)
+    assert "other modality (tabular)" in reason(("image", None, None), profiles[2], 0.3, None)
 
 
 def test_bootstrap_ci_brackets_the_mean_and_is_deterministic():
@@ -92,42 +154,48 @@ def test_bootstrap_ci_brackets_the_mean_and_is_deterministic():
     assert narrow[1] - narrow[0] < high - low
 
 
-def test_normalise_and_combine():
-    assert normalise({}) == {}
-    assert normalise({"a": 2.0, "b": 1.0}) == {"a": 1.0, "b": 0.5}
-    assert normalise({"a": -1.0}) == {}
-    ranked = combine([(1.0, {"a": 4.0, "b": 2.0}), (0.5, {"b": 10.0, "c": 5.0}), (1.0, {"d": -3.0})])
-    assert ranked == [("a", 1.0), ("b", 1.0), ("c", 0.25)] or ranked == [("b", 1.0), ("a", 1.0), ("c", 0.25)]
-    assert [t for t, _ in ranked][-1] == "c" and "d" not in dict(ranked)
+def _ev(doc, snippet="We used it and it improved the score a lot.", helped=True, weight=1.0, competition=None):
+    return Evidence(url=f"https://x.example/{doc}", title="t", competition=competition, competition_title=None,
+                    rank=None, year=None, snippet=snippet, helped=helped, document_id=doc, chunk_id=doc * 10,
+                    weight=weight)
 
 
-def _ev(doc, helped=True, weight=1.0):
-    return Evidence(url=f"https://x.example/{doc}", title="t", competition=None, competition_title=None, rank=None,
-                    year=None, snippet="s", helped=helped, document_id=doc, chunk_id=doc * 10, weight=weight)
-
-
-def test_pick_evidence_one_per_document_helped_first():
-    candidates = [_ev(1, weight=0.1), _ev(1, weight=0.9), _ev(2, helped=False, weight=5.0), _ev(3, weight=0.5)]
+def test_pick_evidence_one_per_document_no_duplicates_other_competitions_first():
+    candidates = [_ev(1, weight=0.1, competition="a"), _ev(1, weight=0.9, competition="a"),
+                  _ev(2, helped=False, weight=5.0, competition="b"),
+                  _ev(3, "Our second model with this trick gained 0.01 on the public board.", 0.8, competition="d"),
+                  _ev(4, "A completely different first-hand sentence about what we did here.", 0.5,
+                      competition="c"),
+                  _ev(5, weight=3.0, competition="d")]  # the same sentence as document 1: a duplicate
     picked = pick_evidence(candidates, limit=3)
-    assert [(e.document_id, e.weight) for e in picked] == [(1, 0.9), (3, 0.5), (2, 5.0)]
+    assert [e.document_id for e in picked] == [5, 4, 3]  # 1 repeats 5's text; c before a second "d"
+    assert all(e.helped for e in pick_evidence(candidates, limit=10))
+
+
+def test_what_is_never_evidence_and_what_is_weak():
+    for line in ("conda create --name env python=3.7 && pip install xgboost lightgbm",
+                 "Run blend_models.py to average the outputs of the three submissions.",
+                 "I promise to do a future blog post about the augmentation pipeline.",
+                 "The detailed solution will be posted here soon.",
+                 "https://example.org/solution",
+                 "Did you try a larger batch size?",
+                 "│ ├── mix.py # cutmix and mixup",
+                 "Model | Backbone | Input | UNet | EfficientNet-B7 | 320"):
+        assert not_evidence(line), line
+        assert quote_quality(line) == 0.0
+    assert weak_quote("Other teams used a GRU on the raw signal, we heard.")
+    assert weak_quote("Inference could be ported to a faster runtime later on.")
+    assert weak_quote("Blending")
+    assert not weak_quote("We blended five LightGBM models with weights tuned on out-of-fold predictions.")
+    assert quote_quality("We blended five LightGBM models, which improved the score by 0.004.") > quote_quality(
+        "LightGBM models were blended with weights tuned on out-of-fold predictions.") > quote_quality(
+        "Other teams blended LightGBM models with weights.")
 
 
 def test_first_hand_quotes_come_before_second_hand_ones():
-    def quote(doc, snippet, weight):
-        return Evidence(url=f"https://x.example/{doc}", title="t", competition=None, competition_title=None,
-                        rank=None, year=None, snippet=snippet, helped=True, document_id=doc, chunk_id=doc,
-                        weight=weight)
-
-    assert weak_quote("Other teams used a GRU on the raw signal, we heard.")
-    assert weak_quote("Inference could be ported to a faster runtime later on.")
-    assert weak_quote("See the ensembling guide at https://example.org/guide for details.")
-    assert weak_quote("Blending")
-    assert weak_quote("Run blend_models.py to average the outputs of the three submissions.")
-    assert weak_quote("conda create --name env python=3.7 && pip install xgboost lightgbm")
-    assert not weak_quote("We blended five LightGBM models with weights tuned on out-of-fold predictions.")
-    picked = pick_evidence([quote(1, "Other teams used a GRU on the raw signal, we heard.", 5.0),
-                            quote(2, "Our GRU over the raw signal gave the best single model.", 1.0),
-                            quote(3, "GRU", 9.0)], limit=3)
+    picked = pick_evidence([_ev(1, "Other teams used a GRU on the raw signal, we heard.", weight=5.0),
+                            _ev(2, "Our GRU over the raw signal gave the best single model.", weight=1.0),
+                            _ev(3, "GRU over raw signal", weight=9.0)], limit=3)
     assert [e.document_id for e in picked] == [2, 3, 1]
 
 
@@ -146,18 +214,100 @@ def test_metrics_on_hand_made_rankings():
 def test_recommend_returns_techniques_with_evidence_links(built_kb):
     rec = built_kb.recommend("Classify photos of galaxies by shape with deep learning", k=5)
     assert rec.techniques, "expected techniques"
+    listed = {c.slug for c in rec.competitions}
     for t in rec.techniques:
         assert t.evidence and all(e.url.startswith("https://") and e.helped for e in t.evidence)
-        assert t.category
+        assert t.category and t.support >= 1 and set(t.competitions) <= listed
+        assert all(e.competition in listed for e in t.evidence)  # quotes come from listed similar competitions
     names = [t.name for t in rec.techniques]
     assert "Pseudo-Labeling" not in names  # the galaxy write-up says it did not help
-    slugs = {"galaxy-shapes", "brainwave-seizure", "store-sales-forecast"}
-    assert rec.competitions and rec.competitions[0].slug in slugs
+    assert rec.competitions[0].slug == "galaxy-shapes" and rec.competitions[0].reason
+    assert rec.profile.modality == "image" and rec.profile.inferred == ("modality", "task_type", "metric_family")
     data = json.loads(json.dumps(rec.to_json()))
-    assert set(data) == {"query", "techniques", "competitions"}
-    assert set(data["techniques"][0]) == {"name", "category", "aliases", "score", "evidence"}
-    assert set(data["techniques"][0]["evidence"][0]) == {"url", "title", "competition", "rank", "snippet", "helped"}
-    assert set(data["competitions"][0]) == {"slug", "title", "year", "score"}
+    # the contract of earlier versions, grown without breaking
+    assert {"query", "techniques", "competitions"} <= set(data)
+    assert {"abstained", "profile", "table_stakes"} <= set(data) and data["abstained"] is False
+    assert {"modality", "task_type", "metric_family", "confidence"} <= set(data["profile"])
+    assert {"name", "category", "aliases", "score", "evidence", "support"} <= set(data["techniques"][0])
+    assert {"url", "title", "competition", "rank", "snippet", "helped"} <= set(data["techniques"][0]["evidence"][0])
+    assert {"slug", "title", "year", "score", "reason", "has_writeups"} <= set(data["competitions"][0])
+
+
+def test_competitions_without_write_ups_are_listed_with_the_fetch_command(built_kb):
+    rec = built_kb.recommend("Detect seizures from intracranial EEG recordings; scored with AUC", k=5)
+    by_slug = {c.slug: c for c in rec.competitions}
+    assert by_slug["brainwave-seizure"].has_writeups  # the seizure blog post is linked to it
+    built_kb.conn.execute("INSERT INTO competitions (slug, title, description, metric, year, modality)"
+                          " VALUES ('eeg-new', 'EEG Seizure Forecast', 'Forecast seizures from EEG recordings',"
+                          " 'AUC', 2016, 'signal/time series')")
+    rec = built_kb.recommend("Detect seizures from intracranial EEG recordings; scored with AUC", k=5)
+    new = next(c for c in rec.competitions if c.slug == "eeg-new")
+    assert not new.has_writeups and new.fetch_command == "kb ingest catalog --competition eeg-new"
+    assert "no write-up in kb yet" in new.reason
+    assert new.to_json()["has_writeups"] is False
+
+
+def test_the_profile_can_be_corrected(built_kb):
+    rec = built_kb.recommend("Classify photos of galaxies by shape", k=5, modality="tabular", task_type="regression")
+    assert (rec.profile.modality, rec.profile.task_type) == ("tabular", "regression")
+    assert rec.profile.inferred == ("metric_family",)
+    from kb.errors import BadInputError
+
+    with pytest.raises(BadInputError, match="unknown modality 'pictures'.*tabular, image"):
+        built_kb.recommend("galaxies", modality="pictures")
+
+
+def test_unrelated_text_gets_no_close_match(tmp_path, mirror):
+    from ingest.mirror_ingest import ingest_mirror
+    from kb.api import KnowledgeBase
+    from kb.embed import FakeEmbedder
+
+    with KnowledgeBase.open(tmp_path / "strict", embedder=FakeEmbedder(), model="fake", abstain_below=0.2) as kb:
+        ingest_mirror(kb, mirror)
+        rec = kb.recommend("zqxv wkjh plmo rtyu", k=5)
+        assert rec.abstained and rec.techniques == [] and "No close match" in rec.message
+        assert rec.to_json()["abstained"] is True
+        assert not kb.recommend("Predict daily sales for a chain of shops; metric RMSLE", k=5).abstained
+
+
+def test_a_whole_page_is_read_for_its_task(built_kb):
+    page = PAGE_TEMPLATE.format(body="Your challenge is to classify telescope images of galaxies by their shape.")
+    rec = built_kb.recommend(page, k=5)
+    assert rec.profile.modality == "image" and rec.profile.metric == "root mean squared error"
+    assert rec.profile.year == 2014 and "code competition" in rec.profile.constraints
+    assert "Prizes" in rec.dropped_sections and "Timeline" in rec.dropped_sections
+    assert rec.competitions[0].slug == "galaxy-shapes"
+
+
+PAGE_TEMPLATE = """# Overview
+
+## Description
+
+{body} Astronomers have collected many pictures and need help sorting them.
+
+## Evaluation
+
+Submissions are evaluated on the root mean squared error between the predicted and the actual values.
+
+$$\\textrm{{RMSE}} = \\sqrt{{\\frac{{1}}{{n}} \\sum (y - \\hat{{y}})^2}}$$
+
+## Timeline
+
+- March 1, 2014 - Start Date
+- June 30, 2014 - Final submission deadline
+
+## Prizes
+
+- 1st Place - $10,000 for the best notebook prize winner
+
+## Code Requirements
+
+This is a Code Competition. CPU Notebook <= 9 hours run-time. Internet access disabled.
+
+## Citation
+
+Someone. Galaxy prize paper. Kaggle, 2014.
+"""
 
 
 def test_exclude_competition_removes_all_its_documents(built_kb):
@@ -188,11 +338,29 @@ def test_learning_curve_on_the_mini_mirror(built_kb):
     assert [p["fraction"] for p in report["points"]] == [0.5, 1.0]
     assert [p["draws"] for p in report["points"]] == [2, 1]
     for p in report["points"]:
-        assert 0.0 <= p["recommend_recall@10"] <= 1.0 and 0.0 <= p["popularity_recall@10"] <= 1.0
-        assert p["gain"] == pytest.approx(p["recommend_recall@10"] - p["popularity_recall@10"], abs=1e-3)
+        mine, base = p["recommend_specific_recall@10"], p["modality_popularity_specific_recall@10"]
+        assert 0.0 <= mine <= 1.0 and 0.0 <= base <= 1.0
+        assert p["gain"] == pytest.approx(mine - base, abs=1e-3)
     assert "| 50% |" in format_learning_curve(report)
     with pytest.raises(ValueError, match="fraction"):
         learning_curve(built_kb, fractions=(0.0,))
+
+
+def test_evaluation_on_the_mini_mirror(built_kb, tmp_path):
+    from kb.evaluation import format_table, run_evaluation
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "Galaxy-Shapes.md").write_text(
+        PAGE_TEMPLATE.format(body="Your challenge is to classify telescope images of galaxies by their shape."))
+    report = run_evaluation(built_kb, pages=pages)
+    assert report["competitions"] == 3 and report["page"]["competitions"] == 1
+    for part in ("one_liner", "page", "one_liner_on_page_competitions"):
+        for method in ("kb", "modality_popularity", "global_popularity"):
+            assert {"recall@10", "ndcg@10"} <= set(report[part][method])
+    assert report["abstention"]["texts"] == 10
+    table = format_table(report)
+    assert "Real competition pages" in table and "modality popularity" in table
 
 
 def test_recommend_filters_and_k(built_kb):
@@ -207,7 +375,7 @@ def test_corpus_data_is_cached_until_any_connection_writes(built_kb):
     from kb import store
     from kb.api import KnowledgeBase
     from kb.embed import FakeEmbedder
-    from kb.recommender import corpus_data
+    from kb.recommend.recommender import corpus_data
 
     first = corpus_data(built_kb)
     assert corpus_data(built_kb) is first
