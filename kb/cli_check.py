@@ -12,7 +12,8 @@ from kb.errors import NotBuiltError
 @click.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as a JSON list.")
 @click.option("--repair", is_flag=True,
-              help="First fix what can be rebuilt from the database (orphan rows, indexes, missing vectors).")
+              help="First fix what can be rebuilt from the database (orphan rows, indexes, missing vectors,"
+                   " document facts).")
 def check(as_json: bool, repair: bool) -> None:
     """Check the database, the keyword index, the vectors and the vector index; exit 1 if anything is wrong.
 
