@@ -15,6 +15,7 @@ import numpy as np
 
 from kb import db, dense, keyword, rank, snippets, store, vectors
 from kb.config import Settings, load_settings
+from kb.docfacts import facts_counts, has_facts
 from kb.embed import Embedder, make_embedder
 from kb.errors import BadInputError, EmptyQueryError, IndexCorruptError, IndexMismatchError, KBError, NotBuiltError
 from kb.filters import Filters, chunk_ids
@@ -212,6 +213,7 @@ class KnowledgeBase:
         meta = dense.read_meta(self.settings.index_dir)
         out["index"] = asdict(meta) if meta else None
         out["last_fetched"] = self.conn.execute("SELECT max(fetched_at) FROM documents").fetchone()[0]
+        out.update(facts_counts(self.conn))
         return out
 
     def is_empty(self) -> bool:
@@ -303,9 +305,27 @@ class KnowledgeBase:
         return out
 
     def best_link(self, document_id: int, prefer: str | None = None) -> sqlite3.Row | None:
+        """The document's competition link (``prefer``'s first, then the best ranked).
+
+        When the catalog gives none of the document's links a rank, ``rank`` is the one the write-up
+        states in its title or text (``kb.docfacts``), unless it is not a write-up or its text names
+        another competition than the one it is linked to.
+        """
+        if not has_facts(self.conn):
+            return self.conn.execute(
+                "SELECT co.slug, co.title, co.year, dc.rank FROM document_competitions dc"
+                " JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id = ?"
+                " ORDER BY (co.slug = ?) DESC, dc.rank IS NULL, dc.rank, co.slug LIMIT 1",
+                (document_id, prefer or ""),
+            ).fetchone()
         return self.conn.execute(
-            "SELECT co.slug, co.title, co.year, dc.rank FROM document_competitions dc"
-            " JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id = ?"
+            "SELECT co.slug, co.title, co.year, coalesce(dc.rank, (SELECT f.rank FROM document_facts f"
+            "   JOIN documents d ON d.id = f.document_id AND d.text_sha256 = f.text_sha256"
+            "   WHERE f.document_id = dc.document_id AND f.is_writeup AND f.named_competition IS NULL"
+            "   AND NOT EXISTS (SELECT 1 FROM document_competitions r"
+            "                   WHERE r.document_id = dc.document_id AND r.rank IS NOT NULL))) AS rank"
+            " FROM document_competitions dc JOIN competitions co ON co.id = dc.competition_id"
+            " WHERE dc.document_id = ?"
             " ORDER BY (co.slug = ?) DESC, dc.rank IS NULL, dc.rank, co.slug LIMIT 1",
             (document_id, prefer or ""),
         ).fetchone()

@@ -202,6 +202,61 @@ def run_checks(kb: KnowledgeBase) -> list[Problem]:
     ]
 
 
+@dataclass(frozen=True)
+class DocumentWarning:
+    """A document a person may want to look at (``kind``: "linked competition", "not a write-up" or
+    "document facts"); a warning, never a failure."""
+
+    kind: str
+    message: str
+    url: str = ""
+    linked: str | None = None
+    named: str | None = None
+    reason: str | None = None
+    fix: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.kind, "ok": True, "warning": True, "message": self.message, "fix": self.fix,
+                "url": self.url, "linked": self.linked, "named": self.named, "reason": self.reason}
+
+
+def document_warnings(conn: sqlite3.Connection) -> list[DocumentWarning]:
+    """Links whose document names another competition, documents that are not write-ups, and
+    documents whose facts were not read yet (``kb.docfacts``, stored by ``kb.enrich``)."""
+    from kb.docfacts import has_facts
+
+    try:
+        return _document_warnings(conn) if has_facts(conn) else []
+    except sqlite3.DatabaseError:  # a damaged database is the database check's to report
+        return []
+
+
+def _document_warnings(conn: sqlite3.Connection) -> list[DocumentWarning]:
+    from kb.enrich import stale_facts
+
+    out = []
+    for url, linked, named in conn.execute(
+            "SELECT d.url, co.slug, f.named_competition FROM document_facts f"
+            " JOIN documents d ON d.id = f.document_id AND d.text_sha256 = f.text_sha256"
+            " JOIN document_competitions dc ON dc.document_id = d.id JOIN competitions co ON co.id = dc.competition_id"
+            " WHERE f.named_competition IS NOT NULL ORDER BY d.url, co.slug"):
+        out.append(DocumentWarning("linked competition", f"{url} is linked to {linked} but its text names {named}",
+                                   url, linked, named))
+    for url, linked, reason in conn.execute(
+            "SELECT d.url, (SELECT group_concat(co.slug, ', ') FROM document_competitions dc"
+            "   JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id = d.id), f.not_writeup_reason"
+            " FROM document_facts f JOIN documents d ON d.id = f.document_id AND d.text_sha256 = f.text_sha256"
+            " WHERE NOT f.is_writeup ORDER BY d.url"):
+        where = f" (linked to {linked})" if linked else ""
+        out.append(DocumentWarning("not a write-up", f"{url}{where} is not a solution write-up: {reason}",
+                                   url, linked, None, reason))
+    stale = len(stale_facts(conn))
+    if stale:
+        out.append(DocumentWarning("document facts", f"{stale} documents have not been read for rank, kind and"
+                                   " named competition yet", fix=REPAIR))
+    return out
+
+
 def delete_orphans(conn: sqlite3.Connection) -> int:
     """Delete rows whose parent row is gone; returns how many."""
     from kb.store import transaction
@@ -214,7 +269,8 @@ def delete_orphans(conn: sqlite3.Connection) -> int:
 
 
 def repair(kb: KnowledgeBase) -> list[str]:
-    """Fix what can be fixed from SQLite (orphan rows, keyword index, missing vectors, vector index); say what."""
+    """Fix what can be fixed from SQLite (orphan rows, keyword index, missing vectors, vector index, document
+    facts); say what."""
     conn, model = kb.conn, kb.model_id
     done: list[str] = []
     if not check_database(conn, kb.settings.db_path).ok:
@@ -230,4 +286,8 @@ def repair(kb: KnowledgeBase) -> list[str]:
         done.append(f"embedded {kb.embed_pending()} passages")
     if not check_vector_index(kb).ok and len(embedded_ids(conn, model)):
         done.append(f"rebuilt the vector index ({kb.rebuild_index().count} passages)")
+    from kb.enrich import document_facts, stale_facts
+
+    if stale_facts(conn):
+        done.append(f"read the facts of {document_facts(conn)} documents")
     return done

@@ -138,3 +138,19 @@ CREATE TABLE frontier (
 CREATE INDEX frontier_state ON frontier (state, next_after);
 CREATE INDEX frontier_source ON frontier (source, state)
 """)
+
+
+@migration(4, "document_facts")
+def m0004_document_facts(conn: sqlite3.Connection) -> None:
+    _script(conn, """
+CREATE TABLE document_facts (
+    document_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    version TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL,
+    rank INTEGER,
+    rank_source TEXT,
+    is_writeup INTEGER NOT NULL,
+    not_writeup_reason TEXT,
+    named_competition TEXT
+)
+""")
