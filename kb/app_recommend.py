@@ -38,7 +38,7 @@ OVERRIDES = {"ov_modality": ("Modality", MODALITIES, "modality"),
              "ov_task_type": ("Task type", TASK_TYPES, "task_type"),
              "ov_metric_family": ("Metric family", METRIC_FAMILIES, "metric_family")}
 SCORE_HELP = ("The score is the technique's smoothed share among the similar competitions' winners times its lift "
-              "over all winners (to the power 0.25): higher means more likely *and* more distinctive.")
+              "over all winners (to the power 0.1): higher means more likely *and* more distinctive.")
 
 
 def _use_example(text: str) -> None:

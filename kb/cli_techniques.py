@@ -128,10 +128,14 @@ def techniques(category: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 @click.option("--output", type=click.Path(path_type=Path), help="Also write the metrics JSON here.")
 @click.option("--limit", type=int, help="Only the first N competitions (quick check).")
+@click.option("--pages", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of real competition pages (<slug>.md) to use as queries "
+                   "(default: KB_DESCRIPTIONS, else ../shared/descriptions when present).")
 @click.option("--learning-curve", "curve", is_flag=True,
-              help="Instead: recommendation quality with 25/50/75/100% of the write-ups (3 draws each).")
-def eval_cmd(as_json: bool, output: Path | None, limit: int | None, curve: bool) -> None:
-    """Evaluate recommendations (leave-one-competition-out) and search (known-item MRR)."""
+              help="Instead: specific recall with 25/50/75/100% of the write-ups (3 draws each).")
+def eval_cmd(as_json: bool, output: Path | None, limit: int | None, pages: Path | None, curve: bool) -> None:
+    """Evaluate recommendations leave-one-competition-out against modality popularity (catalog one-liners
+    and real pages as queries), abstention on unrelated text, and search (known-item MRR)."""
     from kb.evaluation import format_learning_curve, format_table, learning_curve, run_evaluation
 
     def progress(msg: str) -> None:
@@ -139,7 +143,7 @@ def eval_cmd(as_json: bool, output: Path | None, limit: int | None, curve: bool)
 
     with open_kb(readonly=True) as kb:
         report = (learning_curve(kb, limit=limit, progress=progress) if curve
-                  else run_evaluation(kb, limit=limit, progress=progress))
+                  else run_evaluation(kb, limit=limit, pages=pages, progress=progress))
     if output:
         output.write_text(json.dumps(report, indent=2), encoding="utf-8")
     if as_json:

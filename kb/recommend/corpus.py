@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kb.docfacts import has_facts, load_facts
 from kb.recommend.scoring import TechniqueMatrix, prominence
 from kb.store import sha256, transaction
 
@@ -107,19 +108,23 @@ def data_version(conn: sqlite3.Connection) -> tuple[int, int]:
     return conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes
 
 
-def _excluded_links(conn: sqlite3.Connection) -> tuple[set[int], set[tuple[int, str]]]:
-    """Documents that are not solution write-ups, and (document, competition) links whose text names
-    another competition: both stay out of votes (see :mod:`kb.docfacts`)."""
-    has_facts = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'document_facts'").fetchone()
-    if not has_facts:
-        return set(), set()
-    not_writeups = {r[0] for r in conn.execute("SELECT document_id FROM document_facts WHERE is_writeup = 0")}
-    mismatched = {(r[0], r[1]) for r in conn.execute(
-        "SELECT df.document_id, co.slug FROM document_facts df JOIN document_competitions dc"
-        " ON dc.document_id = df.document_id JOIN competitions co ON co.id = dc.competition_id"
-        " WHERE df.named_competition IS NOT NULL AND df.named_competition != co.slug")}
-    return not_writeups, mismatched
+def _facts(conn: sqlite3.Connection) -> tuple[set[int], dict[int, str], dict[int, int]]:
+    """From :mod:`kb.docfacts`: documents that are not solution write-ups (they stay out of votes),
+    write-ups whose text names another competition than the linked ones (they vote for the named
+    one), and ranks read from the text of write-ups the catalog gives none."""
+    if not has_facts(conn):
+        return set(), {}, {}
+    not_writeups: set[int] = set()
+    named: dict[int, str] = {}
+    ranks: dict[int, int] = {}
+    for doc_id, facts in load_facts(conn).items():
+        if not facts.is_writeup:
+            not_writeups.add(doc_id)
+        elif facts.named_competition:
+            named[doc_id] = facts.named_competition
+        if facts.rank is not None:
+            ranks[doc_id] = facts.rank
+    return not_writeups, named, ranks
 
 
 def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
@@ -132,19 +137,24 @@ def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
             helped[doc_id][tech] = n
         else:
             not_helped[doc_id].add(tech)
-    not_writeups, mismatched = _excluded_links(conn)
+    not_writeups, named, parsed_ranks = _facts(conn)
     comps: dict[int, list[str]] = defaultdict(list)
     ranks: dict[int, list[int]] = defaultdict(list)
     comp_docs: dict[str, set[int]] = defaultdict(set)
-    for doc_id, slug, rank in conn.execute(
-            "SELECT dc.document_id, co.slug, dc.rank FROM document_competitions dc"
-            " JOIN competitions co ON co.id = dc.competition_id"):
-        if doc_id in not_writeups or (doc_id, slug) in mismatched:
+    links = conn.execute("SELECT dc.document_id, co.slug, dc.rank FROM document_competitions dc"
+                         " JOIN competitions co ON co.id = dc.competition_id").fetchall()
+    linked = {d for d, _, _ in links}
+    for doc_id, slug, rank in [*((d, s, r) for d, s, r in links if d not in named),
+                               *((d, s, None) for d, s in named.items() if d in linked)]:
+        if doc_id in not_writeups:
             continue
         if slug not in comps[doc_id]:
             comps[doc_id].append(slug)
         comp_docs[slug].add(doc_id)
         if rank is not None:
+            ranks[doc_id].append(rank)
+    for doc_id, rank in parsed_ranks.items():
+        if doc_id in comps and not ranks.get(doc_id):
             ranks[doc_id].append(rank)
     docs = {doc_id: DocInfo(url, tuple(comps.get(doc_id, ())), min(ranks[doc_id]) if ranks.get(doc_id) else None)
             for doc_id, url in conn.execute("SELECT id, url FROM documents")}
@@ -158,8 +168,8 @@ def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
     tech_index = {t: i for i, t in enumerate(names)}
     comp_slugs = [r["slug"] for r in rows]
     comp_index = {slug: i for i, slug in enumerate(comp_slugs)}
-    links = [(row[d], comp_index[slug]) for d in doc_ids for slug in docs[d].competitions if slug in comp_index]
-    credit = [(c, tech_index[t], r) for r, c in links for t in helped.get(int(doc_ids[r]), ())]
+    pairs = [(row[d], comp_index[slug]) for d in doc_ids for slug in docs[d].competitions if slug in comp_index]
+    credit = [(c, tech_index[t], r) for r, c in pairs for t in helped.get(int(doc_ids[r]), ())]
     return CorpusData(
         version=data_version(conn), docs=docs, comp_docs=dict(comp_docs),
         comp_profile={r["slug"]: (r["modality"], r["task_type"], r["metric_family"], r["year"]) for r in rows},
@@ -168,8 +178,8 @@ def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
         helped=TechniqueMatrix.build(
             [{t: prominence(n) for t, n in helped.get(d, {}).items()} for d in doc_ids], names),
         not_helped=TechniqueMatrix.build([not_helped.get(d, ()) for d in doc_ids], names),
-        link_rows=np.asarray([r for r, _ in links], dtype=np.int64),
-        link_comps=np.asarray([c for _, c in links], dtype=np.int64),
+        link_rows=np.asarray([r for r, _ in pairs], dtype=np.int64),
+        link_comps=np.asarray([c for _, c in pairs], dtype=np.int64),
         credit_comps=np.asarray([c for c, _, _ in credit], dtype=np.int64),
         credit_techs=np.asarray([t for _, t, _ in credit], dtype=np.int64),
         credit_rows=np.asarray([r for _, _, r in credit], dtype=np.int64),

@@ -27,7 +27,7 @@ from kb.recommend.types import Evidence
 # -- parameters (chosen on `kb eval`, see EVALUATION.md) ----------------------------------------
 NEIGHBOURS = 10  # similar competitions with write-ups that vote
 PRIOR_WEIGHT = 3.0  # pseudo-competitions of the modality's rates mixed into the neighbours' votes
-LIFT_POWER = 0.25  # how much the lift over the base rate counts against the plain share
+LIFT_POWER = 0.1  # how much the lift over the base rate counts against the plain share
 LIFT_FLOOR = 0.01  # base rate below which a technique counts as this rare
 TABLE_STAKES_RATE = 0.30  # credited by this share of a modality's winning competitions: table stakes
 TABLE_STAKES_PRIOR = 5.0  # pseudo-competitions of the global rate (small modalities lean on it)
