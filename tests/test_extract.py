@@ -359,6 +359,17 @@ def test_most_snapshot_documents_mention_a_technique(vocab):
     ("Five consecutive slices were stacked as channels.", "2.5D Inputs"),
     ("We fine-tuned the 7B model with unsloth.", "LoRA Fine-Tuning"),
     ("A few handcraft rules fixed the borders.", "Rule-Based Heuristics"),
+    # found with kb techniques --candidates
+    ("Frame features were pooled with NetVLAD.", "NetVLAD / Context Gating"),
+    ("We picked new scans to label by active learning.", "Active Learning"),
+    ("An extra self-supervision loss covered the missing labels.", "Self-Supervised Pretraining"),
+    ("Refitting on the whole set beat fold averaging.", "Retrain on Full Data"),
+    ("RankLib trained the NDCG models.", "Learning to Rank"),
+    ("The glmnet fit was the linear baseline.", "Linear Regression"),
+    ("Carry-over Elo from last season was the strongest feature.", "Rating Systems"),
+    ("Photometric augmentations made the model robust to lighting.", "Color Jitter"),
+    ("A final calibration step corrected the volumes.", "Calibration"),
+    ("The categorical transformation of the numeric columns paid off.", "Numerical Features as Categorical"),
 ])
 def test_winning_tricks_are_tagged(vocab, sentence, technique):
     assert technique in found(sentence, vocab)
