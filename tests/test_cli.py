@@ -130,3 +130,45 @@ def test_eval_table_json_and_learning_curve(built_kb_home, monkeypatch, capsys, 
     assert set(report["one_liner"]["gain_over_modality_popularity"]) == {"recall@10", "specific_recall@10"}
     code, out, _ = run_main(monkeypatch, capsys, "eval", "--learning-curve", "--limit", "2")
     assert code == 0 and "| share of write-ups |" in out and "| 100% |" in out
+
+
+def test_techniques_candidates_lists_uncovered_credited_phrases(mirror, monkeypatch, capsys):
+    # two write-ups of two competitions credit an invented trick that no vocabulary entry covers
+    extra = {
+        "snapshots/github/erin/galaxy-notes/README.md": (
+            "galaxy-shapes", "# Galaxy notes\n\n## What worked\n\n- Zebra striping of the crops\n"
+                             "- Mixup on every batch\n\nThe model improved the score.\n"),
+        "snapshots/github/finn/sales-notes/README.md": (
+            "store-sales-forecast", "# Sales notes\n\nZebra striping helped a lot on the weekly series.\n"),
+    }
+    with (mirror / "manifest.jsonl").open("a", encoding="utf-8") as fh:
+        for rel, (slug, body) in extra.items():
+            (mirror / rel).parent.mkdir(parents=True, exist_ok=True)
+            (mirror / rel).write_text(body, encoding="utf-8")
+            fh.write(json.dumps({"url": f"https://github.com/{rel.split('/')[2]}/notes/blob/main/README.md",
+                                 "path": rel, "content_type": "text/markdown", "source": "github",
+                                 "competition_slug": slug, "rank": 3}) + "\n")
+    monkeypatch.setenv("KB_MODEL", "fake")
+    code, _, _ = run_main(monkeypatch, capsys, "ingest", "mirror", str(mirror), "--json")
+    assert code == 0
+
+    code, out, _ = run_main(monkeypatch, capsys, "techniques", "--candidates", "--json")
+    rows = json.loads(out)
+    assert code == 0 and [r["phrase"] for r in rows] == ["zebra striping"]
+    assert rows[0] == {"phrase": "zebra striping", "competitions": 2, "documents": 2,
+                       "competition_slugs": ["galaxy-shapes", "store-sales-forecast"],
+                       "quote": "- Zebra striping of the crops",
+                       "url": "https://github.com/erin/notes/blob/main/README.md"}
+
+    code, out, _ = run_main(monkeypatch, capsys, "techniques", "--candidates")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["competitions", "write-ups", "phrase"]
+    assert lines[1].split() == ["2", "2", "zebra", "striping"]
+    assert "“- Zebra striping of the crops” — https://github.com/erin/notes/blob/main/README.md" in lines[2]
+
+    code, out, _ = run_main(monkeypatch, capsys, "techniques", "--candidates", "--min-competitions", "3")
+    assert code == 0 and out.strip() == "No uncovered phrases credited in 3 or more competitions."
+    code, _, err = run_main(monkeypatch, capsys, "techniques", "--candidates", "--limit", "0")
+    assert code == 2 and "--limit" in err
+    code, _, err = run_main(monkeypatch, capsys, "techniques", "--candidates", "--category", "models")
+    assert code == 2 and "--category does not apply to --candidates" in err

@@ -293,3 +293,110 @@ def test_most_snapshot_documents_mention_a_technique(vocab):
         with_technique += bool(mentions)
     assert len(paths) > 250
     assert with_technique / len(paths) >= 0.8
+
+
+# --------------------------------------------------------------------------- winning tricks (Recommend v3)
+@pytest.mark.parametrize(("sentence", "technique"), [
+    # entries added for tricks winners credit
+    ("We stitched the tiles into mosaics so each prediction saw its neighbours.", "Mosaic Reconstruction"),
+    ("Solving the 3D jigsaw of the slices gave the biggest jump.", "Mosaic Reconstruction"),
+    ("Predictions were smoothed across neighbouring tiles.", "Mosaic Reconstruction"),
+    ("We pretrained on the noisy subset and then fine-tuned on the curated one.", "Noisy-then-Clean Staged Training"),
+    ("The second stage was fine-tuned on curated data only.", "Noisy-then-Clean Staged Training"),
+    ("A second network read the DCT coefficients straight from the file.", "DCT-Domain Inputs"),
+    ("The angle went in as an auxiliary input next to the image.", "Metadata Input Branch"),
+    ("Our CNN had a metadata branch for age and sex.", "Metadata Input Branch"),
+    ("For long essays we kept the first 256 and last 256 tokens.", "Head+Tail Truncation"),
+    ("Keeping both head and tail of each answer worked best.", "Head+Tail Truncation"),
+    ("We switched to a cyclic learning rate after epoch ten.", "Cyclic Learning Rate"),
+    ("The decoder concatenates hypercolumns from four depths.", "Hypercolumns"),
+    ("Every decoder block ends with an scSE module.", "scSE / Squeeze-Excitation"),
+    ("An empty mask classifier runs before the segmentation model.", "Empty-Mask Classifier"),
+    # entries mined from the corpus
+    ("Treating all columns as categorical let the trees split on every value.", "Numerical Features as Categorical"),
+    ("Each lesion score was ranked within each patient.", "Within-Group Relative Features"),
+    ("We projected the covariance matrices into the tangent space.", "Covariance / Riemannian Features"),
+    ("Three of the boosters used DART instead of plain boosting.", "LightGBM DART / GOSS"),
+    ("We trained LightGBM with goss sampling.", "LightGBM DART / GOSS"),
+    ("Slides were classified by a multiple instance learning head over tile embeddings.",
+     "Multiple Instance Learning"),
+    ("Cyclic pooling over four rotated copies shares all the filters.", "Rotation-Invariant Networks"),
+    ("The model predicts start and end logits for the selected span.", "Span Extraction Head"),
+    ("A quadratic discriminant analysis per cluster was nearly perfect.", "Discriminant Analysis"),
+    ("Semi-supervised training on the test clips added a little.", "Semi-Supervised Learning"),
+    ("Swapping ReLU for Mish gave a small but steady gain.", "Mish / Swish / GELU Activations"),
+    ("We ended up validating four times per epoch and keeping the best step.", "Frequent Validation"),
+    ("The sales model used a tweedie objective.", "Tweedie / Poisson Objective"),
+    ("We spent a weekend hand labeling two hundred extra scans.", "Manual Annotation"),
+    ("Appending the original dataset three times lifted the CV.", "Original Data (Playground)"),
+    ("We added special tokens for the speaker turns.", "Tokenizer Customisation"),
+    # aliases added to existing entries
+    ("Model selection used nested CV.", "K-Fold Cross-Validation"),
+    ("Taking first differences of the price series helped.", "Lag Features"),
+    ("PCEN frontends replaced the log scaling.", "Spectrograms"),
+    ("Input normalization was essential for the network.", "Feature Scaling"),
+    ("Pairwise combinations of the categorical columns were target encoded.", "Interaction Features"),
+    ("NGBoost gave calibrated intervals.", "Gradient Boosted Trees"),
+    ("A PaiNN variant handled the molecules.", "GNN"),
+    ("The agent learned to imitate the top bots from match replays.", "Imitation Learning"),
+    ("Ships were matched to targets as an assignment problem.", "Integer / Linear Programming"),
+    ("Secondary labels were given a weight of 0.3.", "Soft Labels"),
+    ("A Pearson loss matched the metric better than MSE.", "Custom Loss"),
+    ("We switched the optimizer to Adafactor.", "Ranger / Lookahead"),
+    ("DropBlock regularised the encoder.", "Dropout"),
+    ("Gradually unfreezing the encoder stabilised training.", "Layer Freezing"),
+    ("Sampling semi-hard triplets made the embedding sharper.", "Hard Example Mining"),
+    ("We kept boosting hard examples in later epochs.", "Hard Example Mining"),
+    ("FMix replaced the square patches.", "CutMix"),
+    ("Histogram equalization normalised the scans.", "Color Jitter"),
+    ("Mixing in pink noise made the clips harder.", "Noise Injection"),
+    ("We rounded the predictions to whole numbers.", "Optimised Rounding"),
+    ("A noise robust loss down-weighted doubtful clips.", "Label Noise Handling"),
+    ("The pipeline trains on face crops from every tenth frame.", "ROI Cropping"),
+    ("Text normalization of slang was the main cleaning step.", "Text Preprocessing"),
+    ("The judge model was loaded in 4-bit.", "Inference Optimisation"),
+    ("Prompt design mattered for long chats.", "Prompt Engineering"),
+    ("Five consecutive slices were stacked as channels.", "2.5D Inputs"),
+    ("We fine-tuned the 7B model with unsloth.", "LoRA Fine-Tuning"),
+    ("A few handcraft rules fixed the borders.", "Rule-Based Heuristics"),
+    # found with kb techniques --candidates
+    ("Frame features were pooled with NetVLAD.", "NetVLAD / Context Gating"),
+    ("We picked new scans to label by active learning.", "Active Learning"),
+    ("An extra self-supervision loss covered the missing labels.", "Self-Supervised Pretraining"),
+    ("Refitting on the whole set beat fold averaging.", "Retrain on Full Data"),
+    ("RankLib trained the NDCG models.", "Learning to Rank"),
+    ("The glmnet fit was the linear baseline.", "Linear Regression"),
+    ("Carry-over Elo from last season was the strongest feature.", "Rating Systems"),
+    ("Photometric augmentations made the model robust to lighting.", "Color Jitter"),
+    ("A final calibration step corrected the volumes.", "Calibration"),
+    ("The categorical transformation of the numeric columns paid off.", "Numerical Features as Categorical"),
+])
+def test_winning_tricks_are_tagged(vocab, sentence, technique):
+    assert technique in found(sentence, vocab)
+
+
+@pytest.mark.parametrize(("sentence", "technique"), [
+    ("Each player threw a dart at the board.", "LightGBM DART / GOSS"),
+    ("Four training images are combined into a mosaic.", "Mosaic Reconstruction"),
+    ("The jigsaw toxic comment data had six labels.", "Mosaic Reconstruction"),
+    ("He called heads and tails on a coin.", "Head+Tail Truncation"),
+    ("The head and tail classes of a long-tailed set behave differently.", "Head+Tail Truncation"),
+    ("We kept the original data distribution intact.", "Original Data (Playground)"),
+    ("Pseudo labels were added to the original training data.", "Original Data (Playground)"),
+    ("The model still struggles on hard examples.", "Hard Example Mining"),
+    ("A sea lion population was counted from aerial photos.", "Ranger / Lookahead"),
+    ("Tested on 64-bit Windows with 16 GB of memory.", "Inference Optimisation"),
+    ("Due to time limitation we skipped the last stage.", "Imitation Learning"),
+    ("The file has 5 mil rows.", "Multiple Instance Learning"),
+    ("Most masks were empty, so the metric rewarded caution.", "Empty-Mask Classifier"),
+    ("We read the metadata file first.", "Metadata Input Branch"),
+    ("The sales are poisson distributed.", "Tweedie / Poisson Objective"),
+])
+def test_winning_tricks_do_not_fire_on_ordinary_text(vocab, sentence, technique):
+    assert technique not in found(sentence, vocab)
+
+
+def test_mosaic_augmentation_and_mosaic_reconstruction_are_told_apart(vocab):
+    assert found("We added mosaic augmentation to the detector.", vocab) == {"Mosaic Augmentation": True}
+    got = found("Assembling the tiles into mosaics let us fix the masks on the borders.", vocab)
+    assert got.get("Mosaic Reconstruction") is True and "Mosaic Augmentation" not in got

@@ -44,6 +44,29 @@ def test_packaged_vocabulary_covers_the_classics():
         assert name in vocab, name
 
 
+def test_packaged_vocabulary_knows_specific_winning_tricks():
+    vocab = load_vocabulary()
+    expected = {
+        "Mosaic Reconstruction": "tricks", "Noisy-then-Clean Staged Training": "training",
+        "DCT-Domain Inputs": "features", "Metadata Input Branch": "models", "Head+Tail Truncation": "data",
+        "Cyclic Learning Rate": "training", "Hypercolumns": "models", "scSE / Squeeze-Excitation": "models",
+        "Empty-Mask Classifier": "post-processing", "LightGBM DART / GOSS": "models",
+        "Original Data (Playground)": "data", "Numerical Features as Categorical": "features",
+        "Covariance / Riemannian Features": "features", "Multiple Instance Learning": "models",
+        "Span Extraction Head": "models", "Semi-Supervised Learning": "training", "Manual Annotation": "data",
+    }
+    assert {name: vocab.by_name(name).category for name in expected} == expected
+
+
+def test_acronym_aliases_of_new_entries_are_case_sensitive():
+    vocab = load_vocabulary()
+    for name, acronym in (("LightGBM DART / GOSS", "DART"), ("Multiple Instance Learning", "MIL"),
+                          ("Cyclic Learning Rate", "CLR"), ("DCT-Domain Inputs", "DCT")):
+        technique = vocab.by_name(name)
+        assert acronym in technique.case_sensitive_aliases
+        assert acronym.lower() not in technique.aliases
+
+
 def test_by_name_is_case_insensitive_and_unknown_names_raise_keyerror():
     vocab = load_vocabulary()
     assert vocab.by_name("lightgbm").name == "LightGBM"
