@@ -57,9 +57,10 @@ def reader(built_home) -> KnowledgeBase:
     kb.close()
 
 
-def _app(monkeypatch, home: Path, **params: str) -> AppTest:
+def _app(monkeypatch, home: Path, abstain_below: str = "0", **params: str) -> AppTest:
     monkeypatch.setenv("KB_HOME", str(home))
     monkeypatch.setenv("KB_MODEL", "fake")
+    monkeypatch.setenv("KB_ABSTAIN_BELOW", abstain_below)  # the floor is calibrated for the real model
     st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=60)
     for key, value in params.items():
@@ -203,6 +204,25 @@ def test_typed_description_gives_techniques_with_evidence(app):
     assert "Similar past competitions" in texts(at.subheader)
     assert "[Store Sales Forecast](https://www.kaggle.com/c/store-sales-forecast)" in " ".join(texts(at.markdown))
     assert at.query_params["q"] == [SALES] or at.query_params["q"] == SALES
+
+
+def test_the_answer_says_how_it_read_the_description_and_can_be_corrected(app):
+    at = app(q="Classify telescope images of galaxies by their shape")
+    page = " ".join(texts(at.markdown))
+    assert "**Read as:** image" in page and "confidence" in page
+    assert "same modality \\(image\\)" in " ".join(texts(at.caption))  # each similar competition has a reason
+    at = at.selectbox(key="ov_modality").set_value("tabular").run()
+    page = " ".join(texts(at.markdown))
+    assert "**Read as:** tabular" in page and "as you set it" in page
+    at = button(at, "Use inferred").click().run()
+    assert "**Read as:** image" in " ".join(texts(at.markdown))
+
+
+def test_gibberish_gets_no_close_match(monkeypatch, built_home):
+    at = _app(monkeypatch, built_home, abstain_below="0.2", q="zqxv wkjh plmo rtyu")
+    assert not at.exception
+    assert "No close match" in " ".join(texts(at.warning))
+    assert not at.expander or all("Correct how kb read it" in e.label for e in at.expander)
 
 
 def test_q_in_the_url_runs_recommend(app):

@@ -114,6 +114,15 @@ def test_recommend_text_output_and_techniques_listing(built_kb_home, monkeypatch
     assert code == 0 and len(rows) >= 150 and {"name", "category", "documents_helped"} <= set(rows[0])
 
 
+def test_recommend_gibberish_gets_no_close_match(built_kb_home, monkeypatch, capsys):
+    monkeypatch.setenv("KB_ABSTAIN_BELOW", "0.2")
+    code, out, _ = run_main(monkeypatch, capsys, "recommend", "zqxv", "wkjh", "plmo", "rtyu")
+    assert code == 0 and "No close match" in out and "Distinctive techniques" not in out
+    code, out, _ = run_main(monkeypatch, capsys, "recommend", "zqxv wkjh plmo rtyu", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["abstained"] is True and data["techniques"] == [] and "No close match" in data["message"]
+
+
 def test_recommend_empty_description_is_an_error(built_kb_home, monkeypatch, capsys):
     code, _, err = run_main(monkeypatch, capsys, "recommend")
     assert code == 2 and "the query is empty" in err

@@ -34,12 +34,14 @@ TABLE_STAKES_PRIOR = 5.0  # pseudo-competitions of the global rate (small modali
 TABLE_STAKES_MIN = 5  # ... and credited by at least this many competitions in all (a tiny corpus has none)
 MODALITY_FLOOR = 0.5  # similarity factor for a competition of another modality
 TASK_FACTOR = 0.85  # ... of another task type
+PIXEL_TASK_FACTOR = 0.6  # ... when one of the two is segmentation or detection (their toolkits are their own)
+PIXEL_TASKS = ("segmentation", "detection")
 FAMILY_FACTOR = 0.9  # ... of another metric family
 YEAR_SCALE = 5.0  # years apart at which the similarity drops to 1/e
-ASSUMED_YEAR_STRETCH = 2.0  # ... times this when the query's year is assumed (no date given): similarity first
+ASSUMED_YEAR_STRETCH = 3.0  # ... times this when the query's year is assumed (no date given): similarity first
 CENTROID_WEIGHT = 1.0  # what its write-ups say about the problem, next to its catalog description
 NOT_HELPED_PENALTY = 0.5  # a similar competition whose write-ups say a technique did not help
-NO_CUES_MARGIN = 0.15  # a text with no word about a task, data or metric must be this much closer to abstain less
+NO_CUES_MARGIN = 0.10  # a text with no word about a task, data or metric must be this much closer to abstain less
 # (the abstention threshold itself is the setting `abstain_below`, calibrated per model)
 
 
@@ -59,7 +61,8 @@ def profile_factor(query: tuple[str | None, str | None, str | None],
     q_modality, q_task, q_family = query
     o_modality, o_task, o_family = other
     s = 1.0 if q_modality and o_modality == q_modality else modality_floor
-    s *= 1.0 if q_task and o_task == q_task else task
+    if not (q_task and o_task == q_task):
+        s *= PIXEL_TASK_FACTOR if q_task in PIXEL_TASKS or o_task in PIXEL_TASKS else task
     s *= 1.0 if q_family and o_family == q_family else family
     return s
 
