@@ -14,8 +14,10 @@ from kb.app_render import escape_markdown, evidence_caption, evidence_markdown, 
 from kb.app_state import DEFAULT_K, FilterState
 from kb.app_ui import show_error
 from kb.errors import KBError
+from kb.metric_names import readable_metric
 from kb.profile import METRIC_FAMILIES, MODALITIES, TASK_TYPES
 from kb.recommend import Recommendation, SimilarCompetition, TechniqueScore
+from kb.recommend.markdown import to_markdown
 from kb.recommend.recommender import NO_WRITEUPS
 
 EXAMPLES = {
@@ -158,8 +160,12 @@ def show(rec: Recommendation, filters: FilterState) -> None:
     with competitions:
         st.subheader("Similar past competitions")
         _competitions(rec.competitions)
-        st.download_button("Download as JSON", json.dumps(rec.to_json(), indent=2), file_name="recommendation.json",
-                           mime="application/json")
+        with st.container(horizontal=True):
+            st.download_button("Download as Markdown", to_markdown(rec), file_name="recommendation.md",
+                               mime="text/markdown", help="Techniques, table stakes, similar competitions and quotes "
+                                                          "with links, for your competition notes.")
+            st.download_button("Download as JSON", json.dumps(rec.to_json(), indent=2),
+                               file_name="recommendation.json", mime="application/json")
 
 
 def group_by_category(techniques: list[TechniqueScore]) -> list[tuple[str, list[TechniqueScore]]]:
@@ -202,7 +208,8 @@ def _competitions(competitions: list[SimilarCompetition]) -> None:
     for comp in competitions:
         with st.container(border=True):
             name = comp.title or comp.slug
-            facts = [str(comp.year) if comp.year else None, comp.metric, comp.modality, f"score {comp.score:.2f}"]
+            facts = [str(comp.year) if comp.year else None, readable_metric(comp.metric), comp.modality,
+                     f"score {comp.score:.2f}"]
             st.markdown(f"**{link(name, comp.url)}**  \n" + " · ".join(escape_markdown(f) for f in facts if f))
             st.caption(escape_markdown(comp.reason))
             if comp.has_writeups:

@@ -37,9 +37,11 @@ def _recommend_options(fn):  # noqa: ANN001, ANN202
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True,
               help="How passages matching the query are found (they are quoted first).")
 @_recommend_options
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README for its fields).")
-def recommend(description: tuple[str, ...], file, k: int, n_competitions: int, mode: str, as_json: bool,  # noqa: ANN001
-              **kwargs) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="text for the terminal, json (see README for its fields), or markdown for your notes.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+def recommend(description: tuple[str, ...], file, k: int, n_competitions: int, mode: str, fmt: str,  # noqa: ANN001
+              as_json: bool, **kwargs) -> None:
     """Distinctive techniques that won competitions like the one described, with quotes from the write-ups,
     the table stakes of its modality, and the similar competitions with reasons.
 
@@ -51,14 +53,20 @@ def recommend(description: tuple[str, ...], file, k: int, n_competitions: int, m
     with open_kb(readonly=True) as kb:
         rec = kb.recommend(text, k=k, exclude_competition=exclude, mode=mode, competitions=n_competitions,
                            **profile, **filters)
-    if as_json:
+    if as_json or fmt == "json":
         echo_json(rec.to_json())
-        return
-    click.echo(render_recommendation(rec))
+    elif fmt == "markdown":
+        from kb.recommend.markdown import to_markdown
+
+        click.echo(to_markdown(rec), nl=False)
+    else:
+        click.echo(render_recommendation(rec))
 
 
 def render_recommendation(rec) -> str:  # noqa: ANN001 (Recommendation)
     """The answer as plain text for a terminal."""
+    from kb.metric_names import readable_metric
+
     lines: list[str] = []
     p = rec.profile
     how = "given" if not p.inferred else f"confidence {p.confidence:.2f}"
@@ -88,7 +96,9 @@ def render_recommendation(rec) -> str:  # noqa: ANN001 (Recommendation)
     if rec.competitions:
         lines += ["", click.style("Similar past competitions:", bold=True)]
     for i, c in enumerate(rec.competitions, 1):
-        lines.append(f"{i:2}. {c.title or c.slug} ({c.year or '?'}) · score {c.score:.2f} — {c.reason}")
+        metric = readable_metric(c.metric)
+        facts = ", ".join(str(x) for x in (c.year or "?", metric) if x)
+        lines.append(f"{i:2}. {c.title or c.slug} ({facts}) · score {c.score:.2f} — {c.reason}")
         if c.has_writeups:
             n = len(c.documents)
             url = c.url or f"https://www.kaggle.com/c/{c.slug}"

@@ -107,6 +107,8 @@ def test_recommend_text_output_and_techniques_listing(built_kb_home, monkeypatch
     code, out, _ = run_main(monkeypatch, capsys, "recommend", "galaxy", "images", "--modality", "audio",
                             "--task-type", "regression")
     assert code == 0 and "Read as: audio · regression" in out
+    code, out, _ = run_main(monkeypatch, capsys, "recommend", "galaxy", "images", "--format", "markdown")
+    assert code == 0 and out.startswith("# What won competitions like this one") and "## Similar past" in out
     code, _, err = run_main(monkeypatch, capsys, "recommend", "galaxy", "--modality", "pictures")
     assert code == 2 and "tabular" in err and "image" in err  # the valid values are listed
     code, out, _ = run_main(monkeypatch, capsys, "techniques", "--json")

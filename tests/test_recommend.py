@@ -388,3 +388,27 @@ def test_corpus_data_is_cached_until_any_connection_writes(built_kb):
     with store.transaction(built_kb.conn):
         built_kb.conn.execute("UPDATE documents SET title = 'changed here' WHERE id = 1")
     assert corpus_data(built_kb) is not second
+
+
+def test_readable_metric_names():
+    from kb.metric_names import readable_metric
+
+    assert readable_metric("IntersectionOverUnionObjectSegmentation") == "Intersection over Union (object segmentation)"
+    assert readable_metric("CVPRAutoDrivingAveragePrecision") == "CVPR autonomous-driving Average Precision"
+    assert readable_metric("WeightedMeanQuadraticWeightedKappa") == "Weighted Mean Quadratic Weighted Kappa"
+    assert readable_metric("MicroF1") == "Micro F1" and readable_metric("JPXSharpe") == "JPX Sharpe"
+    assert readable_metric("llm_20_questions") == "LLM 20 Questions"
+    assert readable_metric("Root Mean Squared Error") == "Root Mean Squared Error"  # already readable
+    assert readable_metric("-") is None and readable_metric(None) is None
+
+
+def test_a_recommendation_as_markdown_for_notes(built_kb):
+    from kb.recommend.markdown import to_markdown
+
+    rec = built_kb.recommend("Classify photos of galaxies by shape with deep learning [click](javascript:x)", k=3)
+    md = to_markdown(rec)
+    assert md.startswith("# What won competitions like this one\n")
+    assert "**Read as:** image" in md and "## Distinctive techniques" in md and "## Similar past competitions" in md
+    first = rec.techniques[0]
+    assert f"**{first.name}**" in md and f"[write-up]({first.evidence[0].url})" in md
+    assert "\\[click\\](javascript:x)" in md and "](javascript:" not in md.replace("\\](javascript:", "")
