@@ -29,7 +29,8 @@ def kaggle_calls(transport) -> int:
 
 
 def test_a_host_answering_429_is_stopped_after_five_pages_and_the_rest_stay_queued(kb):
-    routes = {HOME: home(), API + TOPIC: status(429, b"slow down"), **{b: ok(ARTICLE) for b in BLOGS}}
+    routes = {HOME: home(), API + TOPIC: status(429, b"slow down"),
+              **{b: ok(ARTICLE.replace("last month", f"last {n + 2} months")) for n, b in enumerate(BLOGS)}}
     fetcher, transport = canned_fetcher(routes)
     urls = KAGGLE[:10] + BLOGS[:1] + KAGGLE[10:] + BLOGS[1:]
     report = ingest_urls(kb, fetcher, urls)
