@@ -152,16 +152,24 @@ def register(group: click.Group) -> None:
     @click.option("--max-rank", type=click.IntRange(min=1), help="Only write-ups of teams ranked this high or better.")
     @click.option("--title-heuristic/--no-title-heuristic", default=True, show_default=True,
                   help="For competitions without linked write-ups, take topics titled like solutions.")
+    @click.option("--segment", "segments", multiple=True, metavar="NAME",
+                  help="Keep competitions of this HostSegmentTitle (repeat for several; 'all' keeps every one)."
+                       " Default: Featured, Research, Playground, Recruitment, Getting Started.")
     @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
     def meta_kaggle_cmd(directory: Path, limit: int | None, max_rank: int | None, title_heuristic: bool,
-                        as_json: bool) -> None:
-        """Ingest solution write-ups from a Meta Kaggle dump (Competitions, Teams, ForumTopics, ForumMessages)."""
+                        segments: tuple[str, ...], as_json: bool) -> None:
+        """Ingest solution write-ups from a Meta Kaggle dump (Competitions, Teams, ForumTopics, ForumMessages).
+
+        The fastest way to every Kaggle write-up: one download, no requests to kaggle.com.
+        """
         from ingest.meta_kaggle_ingest import ingest_meta_kaggle
         from ingest.progress import tqdm_progress
+        from ingest.sources.meta_kaggle import SEGMENTS
 
+        chosen = None if any(s.lower() == "all" for s in segments) else (segments or SEGMENTS)
         with _open_kb() as kb:
             summary = ingest_meta_kaggle(kb, directory, progress=tqdm_progress, limit=limit, max_rank=max_rank,
-                                         heuristic=title_heuristic)
+                                         heuristic=title_heuristic, segments=chosen)
         _finish(summary.to_dict(), render_summary(summary), as_json, summary.interrupted)
 
     @group.command("status")
