@@ -26,7 +26,7 @@ def is_blocking(outcome: Outcome) -> bool:
     """An answer that asks us to stop: a challenge/login page or HTTP 429 (after the fetcher's own retries)."""
     if outcome.status != "failed":
         return False
-    if outcome.reason in ("challenge", "rate_limited"):
+    if outcome.reason == "challenge":
         return True
     return outcome.reason == "http_status" and outcome.detail.startswith("HTTP 429")
 
