@@ -8,6 +8,7 @@ update is committed on its own, so Ctrl-C or a kill loses nothing and a re-run c
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -20,7 +21,7 @@ from ingest.progress import ProgressFactory, no_progress
 from ingest.report import Outcome, Summary
 from ingest.runner import finalize
 from ingest.sources import Source, make_sources
-from ingest.sources.base import Target
+from ingest.sources.base import Discovered, Target
 from ingest.sources.catalog import catalog_targets, fetch_catalog, store_catalog
 from kb.api import KnowledgeBase
 from kb.config import Settings
@@ -118,14 +119,24 @@ def crawl(kb: KnowledgeBase, sources: Mapping[str, Source], seeds: Iterable[Targ
     if announce is not None and due:
         announce(plan)
     breaker = HostBreaker(options.stop_after)
+    queue, known = deque(due), set(urls)
+    extra = None if options.limit is None else 0  # pages found on the way (a feed's posts) count against --limit
     bar = progress("fetching", len(due))
     try:
-        for item in due:
+        while queue:
+            item = queue.popleft()
             if breaker.allows(item.url):
-                outcome = _one(kb, sources[item.source], frontier, _target(item), summary, options, fetcher)
+                outcome, found = _one(kb, sources[item.source], frontier, _target(item), summary, options, fetcher)
                 if breaker.record(item.url, outcome):
                     log.warning("%s answered %d times in a row with HTTP 429 or a challenge page: its other pages"
                                 " are left for a later run", item.url, options.stop_after)
+                found = [f for f in found if f.url not in known]
+                if extra is not None:
+                    found = found[: max(0, (options.limit or 0) - len(due) - extra)]
+                    extra += len(found)
+                known.update(f.url for f in found)
+                queue.extend(found)
+                _grow(bar, len(found))
             bar.update(1)
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -139,23 +150,42 @@ def crawl(kb: KnowledgeBase, sources: Mapping[str, Source], seeds: Iterable[Targ
 
 
 def _one(kb: KnowledgeBase, source: Source, frontier: Frontier, target: Target, summary: Summary,
-         options: CrawlOptions, fetcher: Fetcher | None) -> Outcome:
+         options: CrawlOptions, fetcher: Fetcher | None) -> tuple[Outcome, list[FrontierItem]]:
+    """Fetch and store one target; returns its outcome and the due pages it led to (a feed's posts)."""
     result = source.fetch(target)
+    if isinstance(result, Discovered):
+        outcome = summary.add(Outcome(target.url, "skipped", reason="feed", detail=result.detail))
+        frontier.add_many((t.url, t.source, t.discovered_from or target.url, t.competition_slug, t.rank, t.kind)
+                          for t in result.targets)
+        frontier.mark_done(target.url, "skipped")
+        due = frontier.due([t.url for t in result.targets], fresh_days=options.fresh_days,
+                           retry_failed=options.retry_failed)
+        return outcome, due
     if isinstance(result, Outcome):
         summary.add(result)
         status = _status(result.detail)
         frontier.mark_failed(target.url, result.reason or "unknown", result.detail, status=status,
                              fresh_days=options.fresh_days)
-        return result
+        return result, []
     doc: FetchedDocument = replace(result, links=merge_links([*result.links, *catalog_links(kb, target.url)]))
     outcome = summary.add(kb.add_document(doc))
     if outcome.status == "failed":
         frontier.mark_failed(target.url, outcome.reason or "parse", outcome.detail, fresh_days=options.fresh_days)
-        return outcome
+        return outcome, []
     validators = fetcher.validators(doc.fetched_url or doc.url) if fetcher is not None else {}
     frontier.mark_done(target.url, outcome.status, etag=validators.get("etag"),
                        last_modified=validators.get("last-modified"))
-    return outcome
+    return outcome, []
+
+
+def _grow(bar: object, n: int) -> None:
+    """Add ``n`` pages to a progress bar's total (tqdm's), so its ETA stays honest."""
+    total = getattr(bar, "total", None)
+    if n and isinstance(total, int):
+        bar.total = total + n  # type: ignore[attr-defined]
+        refresh = getattr(bar, "refresh", None)
+        if callable(refresh):
+            refresh()
 
 
 def _status(detail: str) -> int | None:

@@ -51,6 +51,7 @@ def test_links_are_dispatched_to_the_source_that_can_fetch_them():
     assert source_for_url("https://github.com/a/b/tree/main/c") == "github"
     assert source_for_url("https://medium.com/@a/post-1") == "blog"
     assert source_for_url("https://www.youtube.com/watch?v=1") is None
+    assert source_for_url("https://colab.research.google.com/drive/1AbCdEf") is None  # a notebook, not a write-up
     assert source_for_url("https://a.example/paper.pdf") is None
     assert source_for_url("ftp://a.example/x") is None
     parsed = parse_catalog(CATALOG)
