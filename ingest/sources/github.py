@@ -192,7 +192,8 @@ class GitHubSource:
             name = str(data.get("path") or data.get("name") or "README.md")
         except (ValueError, KeyError, TypeError, binascii.Error) as e:
             raise FetchError(resp.url, "parse", f"unexpected README API answer: {e}") from e
-        return name, body, str(data.get("download_url") or data.get("html_url") or resp.url)
+        links = data.get("_links") if isinstance(data.get("_links"), dict) else {}
+        return name, body, str(data.get("download_url") or data.get("html_url") or links.get("html") or resp.url)
 
     def _readme_by_name(self, ref: GitHubRef, api_error: FetchError) -> tuple[str, bytes, str]:
         for name in README_NAMES:
