@@ -287,3 +287,26 @@ def test_cli_announces_its_plan_and_stops_a_host_that_keeps_answering_429(server
     result = CliRunner().invoke(cli, ["ingest", "url", *urls, "--delay", "0", "--stop-after", "2"])
     assert f"Stopped {host}: 2 answers in a row were HTTP 429 or a challenge page" in result.stdout
     assert "1 of its pages were left queued: run the same command later to continue" in result.stdout
+
+
+def test_cli_catalog_prints_its_plan_before_fetching(server, monkeypatch, tmp_path):
+    from kb.cli import cli
+
+    base, state = server
+    monkeypatch.setenv("KB_MODEL", "fake")
+    catalog = tmp_path / "competitions.yml"
+    catalog.write_text(f"""
+- title: "Shop Demand"
+  link: "https://www.kaggle.com/c/shop-demand"
+  solutions:
+    - {{rank: "1", link: "{base}/good/1", kind: "description"}}
+    - {{rank: "2", link: "{base}/good/2", kind: "description"}}
+""", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", "catalog", "--file", str(catalog), "--delay", "0.2", "--json"])
+    assert result.exit_code == 0, result.output
+    plan, *rest = result.stderr.split("\n")
+    assert plan == "Plan: 2 pages to fetch, about 1 s (one request per 0.2 s per host):"
+    assert rest[0].split() == [base.removeprefix("http://"), "2", "~1", "s"]
+    assert "A part only: --competition SLUG or --limit N." in result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["new"] == 2 and summary["plan"]["pages"] == 2
