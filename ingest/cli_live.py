@@ -30,6 +30,9 @@ def _crawl_options(fn: Callable) -> Callable:
         click.option("--retry-failed", is_flag=True, help="Retry failed pages now instead of after their backoff."),
         click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
                      help="Seconds between two requests to the same host."),
+        click.option("--stop-after", type=click.IntRange(min=0), default=5, show_default=True,
+                     help="Stop a host's pages for this run after N answers in a row that are HTTP 429 or a"
+                          " challenge page (they stay queued for the next run; 0: never stop)."),
         click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object."),
     ]
     for opt in reversed(opts):
@@ -46,16 +49,27 @@ def _finish(data: dict, text: str, as_json: bool, interrupted: bool) -> None:
         sys.exit(130)
 
 
+def _announcer(catalog: bool = False) -> Callable:
+    """Print the crawl plan to stderr before the first request (stdout keeps the summary or JSON)."""
+    from ingest.plan import render_plan
+
+    def announce(plan) -> None:  # noqa: ANN001 - CrawlPlan
+        click.echo(render_plan(plan, catalog=catalog), err=True)
+
+    return announce
+
+
 def _run_urls(urls: tuple[str, ...], source: str | None, limit: int | None, fresh_days: float,
-              retry_failed: bool, delay: float, as_json: bool, whole_site: bool | None = None) -> None:
+              retry_failed: bool, delay: float, stop_after: int, as_json: bool,
+              whole_site: bool | None = None) -> None:
     from ingest.live import CrawlOptions, ingest_urls, live_fetcher
     from ingest.progress import tqdm_progress
 
-    options = CrawlOptions(fresh_days=fresh_days, retry_failed=retry_failed, limit=limit)
+    options = CrawlOptions(fresh_days=fresh_days, retry_failed=retry_failed, limit=limit, stop_after=stop_after)
     with _open_kb() as kb:
         fetcher = live_fetcher(kb.settings, delay=delay)
         report = ingest_urls(kb, fetcher, urls, source=source, options=options, progress=tqdm_progress,
-                             whole_site=whole_site)
+                             whole_site=whole_site, announce=_announcer())
     _finish(report.to_dict(), _render(report), as_json, report.summary.interrupted)
 
 
@@ -64,6 +78,10 @@ def _render(report) -> str:  # noqa: ANN001 - CrawlReport
     if report.not_due:
         text += (f"\n\n{report.not_due} of {report.targets} pages were not fetched: fetched recently"
                  " (--fresh-days) or waiting to retry (--retry-failed). See `kb ingest status`.")
+    for host, stop in report.extra.get("stopped_hosts", {}).items():
+        text += (f"\n\nStopped {host}: {stop['answers']} answers in a row were HTTP 429 or a challenge page"
+                 f" (last: {stop['last']}). {stop['left_queued']} of its pages were left queued: run the same"
+                 " command later to continue (`kb ingest status` lists them).")
     return text
 
 
@@ -77,7 +95,7 @@ def register(group: click.Group) -> None:
     @click.option("--competition", help="Only this competition's solution links (slug).")
     @_crawl_options
     def catalog_cmd(url: str | None, file: Path | None, competition: str | None, limit: int | None,
-                    fresh_days: float, retry_failed: bool, delay: float, as_json: bool) -> None:
+                    fresh_days: float, retry_failed: bool, delay: float, stop_after: int, as_json: bool) -> None:
         """Load competitions from the solution catalog and fetch every solution link it lists."""
         from ingest.catalog import CATALOG_URL
         from ingest.live import CrawlOptions, ingest_catalog, live_fetcher
@@ -86,11 +104,12 @@ def register(group: click.Group) -> None:
         if url and file:
             raise click.UsageError("give --url or --file, not both")
         text = file.read_text(encoding="utf-8", errors="replace") if file else None
-        options = CrawlOptions(fresh_days=fresh_days, retry_failed=retry_failed, limit=limit)
+        options = CrawlOptions(fresh_days=fresh_days, retry_failed=retry_failed, limit=limit, stop_after=stop_after)
         with _open_kb() as kb:
             fetcher = live_fetcher(kb.settings, delay=delay)
             report = ingest_catalog(kb, fetcher, url=url or (file.resolve().as_uri() if file else CATALOG_URL),
-                                    text=text, competition=competition, options=options, progress=tqdm_progress)
+                                    text=text, competition=competition, options=options, progress=tqdm_progress,
+                                    announce=_announcer(catalog=True))
         _finish(report.to_dict(), _render(report), as_json, report.summary.interrupted)
 
     @group.command("url")
@@ -133,16 +152,24 @@ def register(group: click.Group) -> None:
     @click.option("--max-rank", type=click.IntRange(min=1), help="Only write-ups of teams ranked this high or better.")
     @click.option("--title-heuristic/--no-title-heuristic", default=True, show_default=True,
                   help="For competitions without linked write-ups, take topics titled like solutions.")
+    @click.option("--segment", "segments", multiple=True, metavar="NAME",
+                  help="Keep competitions of this HostSegmentTitle (repeat for several; 'all' keeps every one)."
+                       " Default: Featured, Research, Playground, Recruitment, Getting Started.")
     @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
     def meta_kaggle_cmd(directory: Path, limit: int | None, max_rank: int | None, title_heuristic: bool,
-                        as_json: bool) -> None:
-        """Ingest solution write-ups from a Meta Kaggle dump (Competitions, Teams, ForumTopics, ForumMessages)."""
+                        segments: tuple[str, ...], as_json: bool) -> None:
+        """Ingest solution write-ups from a Meta Kaggle dump (Competitions, Teams, ForumTopics, ForumMessages).
+
+        The fastest way to every Kaggle write-up: one download, no requests to kaggle.com.
+        """
         from ingest.meta_kaggle_ingest import ingest_meta_kaggle
         from ingest.progress import tqdm_progress
+        from ingest.sources.meta_kaggle import SEGMENTS
 
+        chosen = None if any(s.lower() == "all" for s in segments) else (segments or SEGMENTS)
         with _open_kb() as kb:
             summary = ingest_meta_kaggle(kb, directory, progress=tqdm_progress, limit=limit, max_rank=max_rank,
-                                         heuristic=title_heuristic)
+                                         heuristic=title_heuristic, segments=chosen)
         _finish(summary.to_dict(), render_summary(summary), as_json, summary.interrupted)
 
     @group.command("status")

@@ -203,7 +203,7 @@ class Fetcher:
                 return replace(cached, not_modified=True, from_cache=True)
             return replace(resp, not_modified=True, content=b"")
         if not 200 <= resp.status < 300:
-            raise FetchError(url, "http_status", f"HTTP {resp.status}", status=resp.status)
+            raise FetchError(url, "http_status", f"HTTP {resp.status}", status=resp.status, headers=resp.headers)
         if len(resp.content) > self.policy.max_bytes:
             raise FetchError(url, "too_large", f"{len(resp.content)} bytes > {self.policy.max_bytes}")
         if expect_text and not is_text_type(resp.content_type):
@@ -272,8 +272,8 @@ class Fetcher:
             asked = retry_after_seconds(resp.header("retry-after"))
             wait = asked if asked is not None else policy.backoff * 2 ** attempt
             if wait > policy.max_wait:
-                raise FetchError(request.url, "http_status",
-                                 f"HTTP {resp.status}; server asks to retry after {wait:.0f} s", status=resp.status)
+                raise FetchError(request.url, "http_status", f"HTTP {resp.status}; server asks to retry after"
+                                 f" {wait:.0f} s", status=resp.status, headers=resp.headers)
             log.info("%s: HTTP %s; retrying in %.1f s", request.url, resp.status, wait)
             self.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover

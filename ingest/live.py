@@ -8,17 +8,20 @@ update is committed on its own, so Ctrl-C or a kill loses nothing and a re-run c
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from ingest.breaker import DEFAULT_THRESHOLD, HostBreaker
 from ingest.catalog import CATALOG_URL, parse_catalog
 from ingest.frontier import Frontier, FrontierItem
 from ingest.http import Fetcher, FetchPolicy
+from ingest.plan import CrawlPlan
 from ingest.progress import ProgressFactory, no_progress
 from ingest.report import Outcome, Summary
 from ingest.runner import finalize
 from ingest.sources import Source, make_sources
-from ingest.sources.base import Target
+from ingest.sources.base import Discovered, Target
 from ingest.sources.catalog import catalog_targets, fetch_catalog, store_catalog
 from kb.api import KnowledgeBase
 from kb.config import Settings
@@ -34,6 +37,7 @@ class CrawlOptions:
     retry_failed: bool = False  # retry failures now instead of after their backoff
     limit: int | None = None  # fetch at most this many targets in this run
     discover: bool = True  # expand seeds (a blog root → its posts); catalog targets are final
+    stop_after: int = DEFAULT_THRESHOLD  # stop a host after this many 429/challenge answers in a row (0: never)
 
 
 @dataclass
@@ -76,8 +80,14 @@ def _target(item: FrontierItem) -> Target:
 
 def crawl(kb: KnowledgeBase, sources: Mapping[str, Source], seeds: Iterable[Target | Outcome], *,
           options: CrawlOptions = CrawlOptions(), progress: ProgressFactory = no_progress,
-          summary: Summary | None = None, fetcher: Fetcher | None = None) -> CrawlReport:
-    """Fetch and store the due targets among ``seeds``; then tag, embed and re-index once."""
+          summary: Summary | None = None, fetcher: Fetcher | None = None,
+          announce: Callable[[CrawlPlan], None] | None = None) -> CrawlReport:
+    """Fetch and store the due targets among ``seeds``; then tag, embed and re-index once.
+
+    ``announce`` hears the plan (pages per host, a time estimate) before the first fetch. A host
+    that answers ``options.stop_after`` times in a row with HTTP 429 or a challenge page is not
+    asked again in this run: its pages stay in the frontier (``stopped_hosts`` in the report).
+    """
     report = CrawlReport(summary or Summary())
     summary = report.summary
     frontier = Frontier(kb.conn)
@@ -104,38 +114,78 @@ def crawl(kb: KnowledgeBase, sources: Mapping[str, Source], seeds: Iterable[Targ
     report.targets, report.not_due = len(urls), len(urls) - len(due)
     if options.limit is not None:
         due = due[: options.limit]
+    plan = CrawlPlan.of((item.url for item in due), fetcher.policy.delay if fetcher is not None else 0.0)
+    report.extra["plan"] = plan.to_dict()
+    if announce is not None and due:
+        announce(plan)
+    breaker = HostBreaker(options.stop_after)
+    queue, known = deque(due), set(urls)
+    extra = None if options.limit is None else 0  # pages found on the way (a feed's posts) count against --limit
     bar = progress("fetching", len(due))
     try:
-        for item in due:
-            _one(kb, sources[item.source], frontier, _target(item), summary, options, fetcher)
+        while queue:
+            item = queue.popleft()
+            if breaker.allows(item.url):
+                outcome, found = _one(kb, sources[item.source], frontier, _target(item), summary, options, fetcher)
+                if breaker.record(item.url, outcome):
+                    log.warning("%s answered %d times in a row with HTTP 429 or a challenge page: its other pages"
+                                " are left for a later run", item.url, options.stop_after)
+                found = [f for f in found if f.url not in known]
+                if extra is not None:
+                    found = found[: max(0, (options.limit or 0) - len(due) - extra)]
+                    extra += len(found)
+                known.update(f.url for f in found)
+                queue.extend(found)
+                _grow(bar, len(found))
             bar.update(1)
     except KeyboardInterrupt:
         summary.interrupted = True
         log.warning("interrupted: what was stored is kept; run the same command again to continue")
     finally:
         bar.close()
+        report.extra["stopped_hosts"] = breaker.report()
     if not summary.interrupted:
         finalize(kb, summary, progress)
     return report
 
 
 def _one(kb: KnowledgeBase, source: Source, frontier: Frontier, target: Target, summary: Summary,
-         options: CrawlOptions, fetcher: Fetcher | None) -> None:
+         options: CrawlOptions, fetcher: Fetcher | None) -> tuple[Outcome, list[FrontierItem]]:
+    """Fetch and store one target; returns its outcome and the due pages it led to (a feed's posts)."""
     result = source.fetch(target)
+    if isinstance(result, Discovered):
+        outcome = summary.add(Outcome(target.url, "skipped", reason="feed", detail=result.detail))
+        frontier.add_many((t.url, t.source, t.discovered_from or target.url, t.competition_slug, t.rank, t.kind)
+                          for t in result.targets)
+        frontier.mark_done(target.url, "skipped")
+        due = frontier.due([t.url for t in result.targets], fresh_days=options.fresh_days,
+                           retry_failed=options.retry_failed)
+        return outcome, due
     if isinstance(result, Outcome):
         summary.add(result)
         status = _status(result.detail)
         frontier.mark_failed(target.url, result.reason or "unknown", result.detail, status=status,
                              fresh_days=options.fresh_days)
-        return
+        return result, []
     doc: FetchedDocument = replace(result, links=merge_links([*result.links, *catalog_links(kb, target.url)]))
     outcome = summary.add(kb.add_document(doc))
     if outcome.status == "failed":
         frontier.mark_failed(target.url, outcome.reason or "parse", outcome.detail, fresh_days=options.fresh_days)
-        return
+        return outcome, []
     validators = fetcher.validators(doc.fetched_url or doc.url) if fetcher is not None else {}
     frontier.mark_done(target.url, outcome.status, etag=validators.get("etag"),
                        last_modified=validators.get("last-modified"))
+    return outcome, []
+
+
+def _grow(bar: object, n: int) -> None:
+    """Add ``n`` pages to a progress bar's total (tqdm's), so its ETA stays honest."""
+    total = getattr(bar, "total", None)
+    if n and isinstance(total, int):
+        bar.total = total + n  # type: ignore[attr-defined]
+        refresh = getattr(bar, "refresh", None)
+        if callable(refresh):
+            refresh()
 
 
 def _status(detail: str) -> int | None:
@@ -147,7 +197,7 @@ def _status(detail: str) -> int | None:
 
 def ingest_urls(kb: KnowledgeBase, fetcher: Fetcher, urls: Iterable[str], *, source: str | None = None,
                 options: CrawlOptions = CrawlOptions(), progress: ProgressFactory = no_progress,
-                whole_site: bool | None = None) -> CrawlReport:
+                whole_site: bool | None = None, announce: Callable[[CrawlPlan], None] | None = None) -> CrawlReport:
     """``kb ingest url/kaggle/github/blog``: each URL through its source (``source`` forces one)."""
     from ingest.sources import source_for_url
 
@@ -159,12 +209,13 @@ def ingest_urls(kb: KnowledgeBase, fetcher: Fetcher, urls: Iterable[str], *, sou
             seeds.append(Outcome(url, "skipped", reason="unsupported", detail="no source fetches this kind of URL"))
         else:
             seeds.append(Target(url, name))
-    return crawl(kb, sources, seeds, options=options, progress=progress, fetcher=fetcher)
+    return crawl(kb, sources, seeds, options=options, progress=progress, fetcher=fetcher, announce=announce)
 
 
 def ingest_catalog(kb: KnowledgeBase, fetcher: Fetcher, *, url: str = CATALOG_URL, text: str | None = None,
                    competition: str | None = None, options: CrawlOptions = CrawlOptions(),
-                   progress: ProgressFactory = no_progress) -> CrawlReport:
+                   progress: ProgressFactory = no_progress,
+                   announce: Callable[[CrawlPlan], None] | None = None) -> CrawlReport:
     """``kb ingest catalog``: competitions and links from the catalog, then every solution link."""
     summary = Summary()
     if text is None:
@@ -180,4 +231,4 @@ def ingest_catalog(kb: KnowledgeBase, fetcher: Fetcher, *, url: str = CATALOG_UR
     summary.competitions = store_catalog(kb, parsed)
     seeds = catalog_targets(parsed, origin=url, competition=competition)
     return crawl(kb, make_sources(fetcher, whole_site=False), seeds, options=replace(options, discover=False),
-                 progress=progress, summary=summary, fetcher=fetcher)
+                 progress=progress, summary=summary, fetcher=fetcher, announce=announce)

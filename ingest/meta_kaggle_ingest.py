@@ -9,7 +9,7 @@ from pathlib import Path
 from ingest.progress import ProgressFactory, no_progress
 from ingest.report import Summary
 from ingest.runner import finalize, store_all
-from ingest.sources.meta_kaggle import MetaKaggleDump
+from ingest.sources.meta_kaggle import SEGMENTS, MetaKaggleDump
 from kb.api import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -17,14 +17,18 @@ log = logging.getLogger(__name__)
 
 def ingest_meta_kaggle(kb: KnowledgeBase, root: Path, *, progress: ProgressFactory = no_progress,
                        limit: int | None = None, max_rank: int | None = None, heuristic: bool = True,
-                       embed: bool = True) -> Summary:
+                       embed: bool = True, segments: tuple[str, ...] | None = SEGMENTS) -> Summary:
     """Plan from competitions/teams/topics, store competitions, then stream the wanted messages.
 
+    ``segments``: the ``HostSegmentTitle`` values of the competitions to keep (None: all, InClass too).
     Re-running is cheap: unchanged write-ups are recognised by hash and nothing is re-embedded.
     """
-    dump = MetaKaggleDump(root, max_rank=max_rank, heuristic=heuristic)
+    dump = MetaKaggleDump(root, max_rank=max_rank, heuristic=heuristic, segments=segments)
     summary = Summary()
     plan = dump.plan()
+    if dump.left_out:
+        log.info("left out competitions of other segments: %s",
+                 ", ".join(f"{n} {name}" for name, n in sorted(dump.left_out.items(), key=lambda kv: -kv[1])))
     summary.competitions = kb.upsert_competitions(plan.used_competitions())
     total = len(plan.wanted) if limit is None else min(limit, len(plan.wanted))
     docs = dump.documents(plan)

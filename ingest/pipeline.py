@@ -23,12 +23,22 @@ MIN_TEXT_CHARS = 40
 
 
 def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
-    """Store ``doc`` (new/changed) or recognise it as unchanged; links are always refreshed."""
+    """Store ``doc`` (new/changed) or recognise it as unchanged; links are always refreshed.
+
+    A document already stored under another URL — one of ``doc.same_as``, or the same clean text
+    from the same source — is kept once: ``doc.url`` is remembered as another URL of it, its links
+    are added, and the outcome is ``unchanged`` with reason ``duplicate``.
+    """
     raw_hash = store.sha256(doc.raw)
     existing = store.find_document(conn, doc.url)
-    if existing is not None and existing["raw_sha256"] == raw_hash:
+    if existing is None:
+        same = store.find_same_document(conn, (doc.url, *doc.same_as))
+        if same is not None:
+            return _duplicate(conn, doc, same)
+    elif existing["raw_sha256"] == raw_hash:
         with store.transaction(conn):
             store.link_document(conn, existing["id"], doc.links)
+            store.remember_urls(conn, existing["id"], doc.same_as)
             store.touch_document(conn, existing["id"])
         return Outcome(doc.url, "unchanged", document_id=existing["id"])
     try:
@@ -40,6 +50,8 @@ def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
         return Outcome(doc.url, "failed", reason="parse", detail=f"{type(e).__name__}: {e}")
     if len(cleaned.text.strip()) < MIN_TEXT_CHARS:
         return Outcome(doc.url, "failed", reason="empty", detail=f"only {len(cleaned.text.strip())} characters of text")
+    if existing is None and (twin := store.find_same_text(conn, store.sha256(cleaned.text), doc.source)):
+        return _duplicate(conn, doc, twin)
     chunks = chunk_text(cleaned.text)
     title = document_title(doc.title, cleaned.title, doc.url, doc.links)
     row = store.DocumentRow(
@@ -51,4 +63,20 @@ def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
     with store.transaction(conn):
         doc_id, was_new = store.save_document(conn, row, chunks)
         store.link_document(conn, doc_id, doc.links)
+        store.remember_urls(conn, doc_id, doc.same_as)
     return Outcome(doc.url, "new" if was_new else "changed", document_id=doc_id, chunks=len(chunks))
+
+
+def _duplicate(conn: sqlite3.Connection, doc: FetchedDocument, same: sqlite3.Row) -> Outcome:
+    """Keep the stored copy; remember this URL (and its other URLs) for it and add this copy's links.
+
+    A link without a rank adds nothing to a competition the stored copy is already linked to."""
+    with store.transaction(conn):
+        store.remember_urls(conn, same["id"], (doc.url, *doc.same_as))
+        linked = store.linked_slugs(conn, same["id"])
+        store.link_document(conn, same["id"], [lk for lk in doc.links
+                                               if lk.rank is not None or lk.slug.strip().lower() not in linked])
+        store.fill_missing(conn, same["id"], author=doc.author, date=doc.date)
+        store.touch_document(conn, same["id"])
+    return Outcome(doc.url, "unchanged", reason="duplicate", detail=f"the same document as {same['url']}",
+                   document_id=same["id"])

@@ -73,6 +73,11 @@ class RobotsCache:
         if rules.parser is not None and not rules.parser.can_fetch(self.agent, url):
             raise FetchError(url, "robots", "disallowed by robots.txt")
 
+    def sitemaps(self, url: str) -> list[str]:
+        """The ``Sitemap:`` lines of the host's robots.txt (fetched if not read yet; none when unavailable)."""
+        rules = self._load(url)
+        return list(rules.parser.site_maps() or []) if rules.parser is not None else []
+
     def crawl_delay(self, url: str) -> float | None:
         """The host's Crawl-delay for us, if its robots.txt was already read (never fetches)."""
         rules = self._rules.get(self._key(url))

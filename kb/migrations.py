@@ -154,3 +154,17 @@ CREATE TABLE document_facts (
     named_competition TEXT
 )
 """)
+
+
+@migration(5, "document_urls")
+def m0005_document_urls(conn: sqlite3.Connection) -> None:
+    """Other URLs of a stored document (a write-up seen as ``/writeups/<name>`` and as its forum topic)."""
+    _script(conn, """
+CREATE TABLE document_urls (
+    url TEXT PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE INDEX document_urls_document ON document_urls (document_id);
+CREATE INDEX documents_text_sha ON documents (text_sha256)
+""")

@@ -45,6 +45,7 @@ class FetchedDocument:
     site: str | None = None
     fetched_url: str | None = None
     links: tuple[CompetitionLink, ...] = field(default_factory=tuple)
+    same_as: tuple[str, ...] = ()  # other URLs of the same document (a write-up's forum topic), kept as aliases
 
 
 def year_of(date: str | None) -> int | None:

@@ -97,6 +97,55 @@ def find_document(conn: sqlite3.Connection, url: str) -> sqlite3.Row | None:
     return conn.execute("SELECT id, raw_sha256, text_sha256 FROM documents WHERE url = ?", (url,)).fetchone()
 
 
+def find_same_document(conn: sqlite3.Connection, urls: Iterable[str]) -> sqlite3.Row | None:
+    """The stored document known under any of ``urls``: as its own URL or as one of its other URLs."""
+    for url in dict.fromkeys(urls):
+        row = conn.execute(
+            "SELECT id, url FROM documents WHERE url = ?"
+            " UNION ALL SELECT d.id, d.url FROM document_urls u JOIN documents d ON d.id = u.document_id"
+            " WHERE u.url = ? LIMIT 1", (url, url)).fetchone()
+        if row is not None:
+            return row
+    return None
+
+
+def find_same_text(conn: sqlite3.Connection, text_sha256: str, source: str) -> sqlite3.Row | None:
+    """A stored document of ``source`` whose clean text is exactly this one (the same post under another URL)."""
+    return conn.execute("SELECT id, url FROM documents WHERE text_sha256 = ? AND source = ? ORDER BY id LIMIT 1",
+                        (text_sha256, source)).fetchone()
+
+
+def remember_urls(conn: sqlite3.Connection, document_id: int, urls: Iterable[str]) -> int:
+    """Record ``urls`` as other URLs of the document (a URL that is another document's own is left alone)."""
+    added = 0
+    for url in dict.fromkeys(urls):
+        owner = conn.execute("SELECT id FROM documents WHERE url = ?", (url,)).fetchone()
+        if owner is None:
+            added += conn.execute("INSERT OR IGNORE INTO document_urls (url, document_id) VALUES (?, ?)",
+                                  (url, document_id)).rowcount
+    return added
+
+
+def document_urls(conn: sqlite3.Connection, document_id: int) -> list[str]:
+    """Every URL the document is known under: its own first, then the others in the order they were seen."""
+    own = conn.execute("SELECT url FROM documents WHERE id = ?", (document_id,)).fetchone()
+    others = [r[0] for r in conn.execute("SELECT url FROM document_urls WHERE document_id = ? ORDER BY rowid",
+                                         (document_id,))]
+    return ([own[0]] if own else []) + others
+
+
+def linked_slugs(conn: sqlite3.Connection, document_id: int) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "SELECT co.slug FROM document_competitions dc JOIN competitions co ON co.id = dc.competition_id"
+        " WHERE dc.document_id = ?", (document_id,))}
+
+
+def fill_missing(conn: sqlite3.Connection, document_id: int, *, author: str | None, date: str | None) -> None:
+    """Author and date the stored copy lacks, from another copy of the same document."""
+    conn.execute("UPDATE documents SET author = coalesce(author, ?), date = coalesce(date, ?) WHERE id = ?",
+                 (author, date, document_id))
+
+
 def touch_document(conn: sqlite3.Connection, document_id: int) -> None:
     conn.execute("UPDATE documents SET fetched_at = ? WHERE id = ?", (now(), document_id))
 

@@ -76,18 +76,18 @@ def visible_text(soup: BeautifulSoup) -> str:
 
 def trafilatura_markdown(html: str, soup: BeautifulSoup) -> str | None:
     """trafilatura's main-text markdown, or None when it misses most of the page or keeps a layout table."""
-    import trafilatura
-
     visible = len(visible_text(soup))
     if visible < _MIN_PAGE_CHARS or not re.search(r"<[a-zA-Z]", html):
         return None  # nothing to separate from boilerplate; trafilatura would only log errors
     try:
+        import trafilatura  # an install without lxml_html_clean fails here, with an ImportError
+
         out = trafilatura.extract(
             html, output_format="markdown", include_comments=False, include_tables=True,
             include_formatting=True, include_links=False, include_images=False, favor_recall=True,
         )
-    except Exception as exc:  # trafilatura failing on odd markup means "use the fallback"
-        log.debug("trafilatura failed: %s", exc)
+    except Exception as exc:  # trafilatura missing, broken or failing on odd markup means "use the fallback"
+        _warn_once(exc)
         return None
     if not out or not out.strip():
         return None
@@ -97,6 +97,19 @@ def trafilatura_markdown(html: str, soup: BeautifulSoup) -> str | None:
     if any(len(collapse(table.get_text(" "))) > 0.5 * visible for table in layout):
         return None  # trafilatura flattens a page laid out in a table cell into one giant row
     return out
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(exc: Exception) -> None:
+    """An unusable trafilatura is worth one warning per run; a page it cannot parse is a debug note."""
+    if isinstance(exc, ImportError):
+        if "import" not in _warned:
+            _warned.add("import")
+            log.warning("trafilatura cannot be imported (%s); HTML is cleaned by the BeautifulSoup fallback", exc)
+        return
+    log.debug("trafilatura failed: %s", exc)
 
 
 def soup_to_lite(soup: BeautifulSoup | Tag) -> str:

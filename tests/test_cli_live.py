@@ -26,6 +26,9 @@ def test_meta_kaggle_command(tmp_path, monkeypatch):
     assert result.exit_code == 0 and "unchanged: 1" in result.stdout
     assert "malformed" in result.stdout and "Teams.csv line 5" in result.stdout
     assert run("ingest", "meta-kaggle", str(tmp_path / "nope")).exit_code == 2
+    result = run("ingest", "meta-kaggle", str(root), "--segment", "all", "--json")
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["new"], summary["unchanged"], summary["competitions"]) == (1, 4, 3)  # + the InClass one
 
 
 def test_catalog_from_a_file_stores_competitions_and_queues_links(tmp_path, monkeypatch):

@@ -97,6 +97,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(304, ETag=etag)
             else:
                 self.send(200, GOOD[path], ETag=etag)
+        elif path.startswith("/busy/"):
+            self.send(429, b"slow down", "text/plain", Retry_After="0")
         elif path == "/rate-limited":
             if n == 1:
                 self.send(429, b"slow down", "text/plain", Retry_After="1")
@@ -264,3 +266,47 @@ def test_cli_ingests_urls_and_shows_the_frontier(server, monkeypatch):
     assert status["failures_by_reason"] == {"robots": 1}
     result = runner.invoke(cli, ["ingest", "status"])
     assert "robots (1)" in result.stdout
+
+
+def test_cli_announces_its_plan_and_stops_a_host_that_keeps_answering_429(server, monkeypatch):
+    from kb.cli import cli
+
+    base, state = server
+    monkeypatch.setenv("KB_MODEL", "fake")
+    urls = [f"{base}/busy/{n}" for n in range(8)]
+    result = CliRunner().invoke(cli, ["ingest", "url", *urls, "--delay", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    host = base.removeprefix("http://")
+    assert result.stderr.startswith(f"Plan: 8 pages to fetch, about 4 s (no delay between requests):\n  {host}")
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["stopped_hosts"][host]["left_queued"] == 3 and summary["failed"] == 5
+    assert sum(n for path, n in state.hits.items() if path.startswith("/busy/")) == 5 * 4
+    status = json.loads(CliRunner().invoke(cli, ["ingest", "status", "--json"]).stdout)
+    assert status["by_state"] == {"queued": 3, "done": 0, "failed": 5}
+
+    result = CliRunner().invoke(cli, ["ingest", "url", *urls, "--delay", "0", "--stop-after", "2"])
+    assert f"Stopped {host}: 2 answers in a row were HTTP 429 or a challenge page" in result.stdout
+    assert "1 of its pages were left queued: run the same command later to continue" in result.stdout
+
+
+def test_cli_catalog_prints_its_plan_before_fetching(server, monkeypatch, tmp_path):
+    from kb.cli import cli
+
+    base, state = server
+    monkeypatch.setenv("KB_MODEL", "fake")
+    catalog = tmp_path / "competitions.yml"
+    catalog.write_text(f"""
+- title: "Shop Demand"
+  link: "https://www.kaggle.com/c/shop-demand"
+  solutions:
+    - {{rank: "1", link: "{base}/good/1", kind: "description"}}
+    - {{rank: "2", link: "{base}/good/2", kind: "description"}}
+""", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", "catalog", "--file", str(catalog), "--delay", "0.2", "--json"])
+    assert result.exit_code == 0, result.output
+    plan, *rest = result.stderr.split("\n")
+    assert plan == "Plan: 2 pages to fetch, about 1 s (one request per 0.2 s per host):"
+    assert rest[0].split() == [base.removeprefix("http://"), "2", "~1", "s"]
+    assert "A part only: --competition SLUG or --limit N." in result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["new"] == 2 and summary["plan"]["pages"] == 2

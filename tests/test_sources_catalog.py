@@ -17,6 +17,7 @@ from ingest.sources.catalog import catalog_targets
 from ingest.sources.kaggle import API, SITE, TOPIC
 from kb.errors import FetchError, KBError
 from kb.models import CompetitionLink
+from tests.fixtures import kaggle_payloads as kp
 from tests.fixtures.canned_http import canned_fetcher, ok
 from tests.fixtures.live_catalog import CATALOG
 
@@ -31,7 +32,9 @@ RETINA = ("<html><head><title>Retina notes</title></head><body><article><p>Green
 
 
 def routes() -> dict:
-    topic = {"forumTopic": {"name": "1st place", "firstMessage": {"rawMarkdown": KAGGLE_POST}}}
+    ann = kp.user("Ann Example")
+    topic = kp.forum_topic(5000, "1st place", ann, kp.message(70000, ann, KAGGLE_POST, kind="TOPIC"),
+                           slug="shop-demand")
     readme = {"path": "README.md", "content": base64.b64encode(README.encode()).decode(),
               "download_url": "https://raw.githubusercontent.com/ann/sol/main/README.md"}
     return {
@@ -51,6 +54,7 @@ def test_links_are_dispatched_to_the_source_that_can_fetch_them():
     assert source_for_url("https://github.com/a/b/tree/main/c") == "github"
     assert source_for_url("https://medium.com/@a/post-1") == "blog"
     assert source_for_url("https://www.youtube.com/watch?v=1") is None
+    assert source_for_url("https://colab.research.google.com/drive/1AbCdEf") is None  # a notebook, not a write-up
     assert source_for_url("https://a.example/paper.pdf") is None
     assert source_for_url("ftp://a.example/x") is None
     parsed = parse_catalog(CATALOG)
@@ -74,6 +78,7 @@ def test_catalog_crawl_stores_documents_with_catalog_ranks_and_a_rerun_fetches_n
     assert doc["source"] == "github" and [(c["slug"], c["rank"]) for c in doc["competitions"]] == [("shop-demand", 2)]
     kaggle = kb.document("https://www.kaggle.com/c/shop-demand/discussion/5000")
     assert [(c["slug"], c["rank"]) for c in kaggle["competitions"]] == [("shop-demand", 1)]
+    assert (kaggle["title"], kaggle["author"], kaggle["date"]) == ("1st place", "Ann Example", "2021-05-02")
     assert Frontier(kb.conn).status()["by_state"] == {"queued": 0, "done": 4, "failed": 0}
 
     sent = len(t.calls)

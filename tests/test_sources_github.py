@@ -109,3 +109,46 @@ def test_notebooks_and_images_are_skipped():
 ])
 def test_url_forms(url, ref):
     assert parse_github_url(url) == ref
+
+
+class Clock:
+    def __init__(self, now: float = 1_736_330_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def limited(code: int = 403, **headers: str) -> object:
+    return status(code, b'{"message": "API rate limit exceeded for 192.0.2.1."}', "application/json",
+                  X_RateLimit_Limit="60", X_RateLimit_Remaining="0", **headers)
+
+
+def test_a_spent_api_limit_is_not_paid_again_per_repository_before_its_reset():
+    clock = Clock()
+    routes = {f"{API}/repos/ann/sol{n}/readme": readme_answer("README.md", README) for n in range(3)}
+    routes[f"{API}/repos/ann/sol0/readme"] = limited(X_RateLimit_Reset=str(int(clock.now) + 600))
+    routes.update({f"{RAW}/ann/sol{n}/HEAD/README.md": ok(README, "text/plain") for n in range(3)})
+    f, t = canned_fetcher(routes)
+    src = GitHubSource(f, token="", clock=clock)
+    docs = [src.fetch(Target(f"https://github.com/ann/sol{n}", "github")) for n in range(3)]
+    assert all(isinstance(d, FetchedDocument) and d.fetched_url.startswith(RAW) for d in docs)
+    assert [u for u in t.urls() if u.startswith(API)] == [f"{API}/repos/ann/sol0/readme"]  # one refused call
+    assert src.api_closed_until == clock.now + 600
+    clock.now += 601  # past the reset: the API is asked again
+    doc = src.fetch(Target("https://github.com/ann/sol1", "github"))
+    assert doc.fetched_url == f"{RAW}/ann/sol/main/README.md" and t.urls()[-1] == f"{API}/repos/ann/sol1/readme"
+
+
+@pytest.mark.parametrize("answer, closed_for", [
+    (limited(), 3600.0),  # no reset time named: GitHub's hourly window
+    (limited(429, Retry_After="120"), 120.0),
+    (status(403, b'{"message": "Resource not accessible"}', "application/json", X_RateLimit_Remaining="12"), None),
+])
+def test_which_refusals_close_the_api(answer, closed_for):
+    clock = Clock()
+    routes = {f"{API}/repos/ann/sol/readme": answer, f"{RAW}/ann/sol/HEAD/README.md": ok(README)}
+    f, _ = canned_fetcher(routes, retries=0)
+    src = GitHubSource(f, token="", clock=clock)
+    src.fetch(Target("https://github.com/ann/sol", "github"))
+    assert src.api_closed_until == (None if closed_for is None else clock.now + closed_for)

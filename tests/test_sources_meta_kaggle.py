@@ -6,7 +6,7 @@ import pytest
 
 from ingest.meta_kaggle_ingest import ingest_meta_kaggle
 from ingest.report import Outcome
-from ingest.sources.meta_kaggle import MetaKaggleDump, parse_date, title_rank
+from ingest.sources.meta_kaggle import MetaKaggleDump, parse_date, reward, title_rank
 from kb.errors import MirrorError
 from kb.models import CompetitionLink, FetchedDocument
 from tests.fixtures.meta_kaggle_dump import MESSAGES, write_dump, write_rows
@@ -36,7 +36,36 @@ def test_competitions_carry_year_kind_metric_prize_and_tags(dump):
                                                                                  "25000 USD")
     assert shop.description == "Forecast daily demand (tags: tabular)"
     assert retina.year == 2015 and retina.description == "Grade retina photos (tags: image, medicine)"
-    assert quiet.prize is None and quiet.description is None
+    assert retina.prize == "100000 USD"  # RewardQuantity "100000.0"
+    assert quiet.prize is None and quiet.description is None  # RewardQuantity "0.0"
+
+
+@pytest.mark.parametrize("quantity, kind, prize", [
+    ("100000.0", "USD", "100000 USD"), ("25000", "USD", "25000 USD"), ("1500.5", "EUR", "1500.5 EUR"),
+    ("0.0", "USD", None), ("", "", None), ("n/a", "USD", None), ("3", "Swag", "3 Swag"),
+])
+def test_reward(quantity, kind, prize):
+    assert reward(quantity, kind) == prize
+
+
+def test_only_real_competitions_are_kept_unless_asked(tmp_path):
+    root = write_dump(tmp_path / "meta")
+    dump = MetaKaggleDump(root)
+    assert sorted(c.slug for c in dump.competitions().values()) == ["old-retina", "quiet-one", "shop-demand"]
+    assert dump.left_out == {"InClass": 1, "Community": 1}
+    assert 90000 not in dump.plan().wanted  # the InClass write-up is not imported
+    everything = MetaKaggleDump(root, segments=None)
+    assert len(everything.competitions()) == 5 and everything.plan().wanted[90000].rank == 1
+    chosen = MetaKaggleDump(root, segments=("inclass",))
+    assert [c.slug for c in chosen.competitions().values()] == ["class-project"]
+
+
+def test_a_dump_whose_files_start_with_a_byte_order_mark(tmp_path):
+    dump = MetaKaggleDump(write_dump(tmp_path / "meta", bom=True))
+    assert (tmp_path / "meta" / "Competitions.csv").read_bytes().startswith(b"\xef\xbb\xbfId,Slug,")
+    docs = [d for d in dump.documents(dump.plan()) if isinstance(d, FetchedDocument)]
+    assert len(docs) == 4 and len(dump.competitions()) == 3
+    assert dump.competitions()[10].competition.title == "Shop Demand"
 
 
 def test_documents_prefer_raw_markdown_and_report_missing_messages(dump):

@@ -14,7 +14,7 @@ SOURCE_NAMES = ("kaggle", "github", "blog")
 _NOT_ARTICLES = (".pdf", ".zip", ".gz", ".tar", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".mp4", ".pptx", ".ppt",
                  ".ipynb", ".h5", ".pkl", ".csv")
 _MEDIA_HOSTS = ("youtube.com", "youtu.be", "vimeo.com", "drive.google.com", "docs.google.com", "slideshare.net",
-                "twitter.com", "x.com", "gist.github.com")
+                "twitter.com", "x.com", "gist.github.com", "colab.research.google.com")
 
 
 def source_for_url(url: str) -> str | None:

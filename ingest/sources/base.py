@@ -2,7 +2,8 @@
 
 ``discover`` expands what a user or the catalog gave (a page, a repo, a whole blog) into targets,
 one per document; ``fetch`` fetches one target through the shared :class:`~ingest.http.Fetcher`
-and extracts a :class:`~kb.models.FetchedDocument`, or returns an ``Outcome`` saying why not.
+and extracts a :class:`~kb.models.FetchedDocument`, or returns an ``Outcome`` saying why not, or
+(for a page that turns out to be a feed) the targets it lists, as :class:`Discovered`.
 Sources never raise for a bad page: failures are outcomes with a reason.
 """
 
@@ -29,12 +30,21 @@ class Target:
     discovered_from: str | None = None
 
 
+@dataclass(frozen=True)
+class Discovered:
+    """A fetched page that lists documents instead of being one (a feed, a sitemap): fetch these instead."""
+
+    url: str
+    targets: tuple[Target, ...]
+    detail: str
+
+
 class Source(Protocol):
     name: str
 
     def discover(self, url: str) -> Iterable[Target | Outcome]: ...
 
-    def fetch(self, target: Target) -> FetchedDocument | Outcome: ...
+    def fetch(self, target: Target) -> FetchedDocument | Outcome | Discovered: ...
 
 
 def failed(url: str, error: FetchError) -> Outcome:

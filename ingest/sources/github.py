@@ -4,8 +4,11 @@
 README.md, README.rst, ... itself); ``/blob/<branch>/<file>`` goes straight to
 ``raw.githubusercontent.com``. A branch that no longer exists (master renamed to main) is replaced
 by the repository's default branch; when the API is rate-limited, README files are tried by name on
-the raw host. ``GITHUB_TOKEN`` (optional) raises the API limit. These are documented endpoints for
-programs, so robots.txt (meant for crawlers of github.com pages) is not consulted for them.
+the raw host. Once the API says its limit is spent (403/429 with ``x-ratelimit-remaining: 0``),
+it is not asked again before its ``x-ratelimit-reset`` time (an hour when it names none): README
+files are read from the raw host meanwhile, instead of paying one refused call per repository.
+``GITHUB_TOKEN`` (optional) raises the API limit. These are documented endpoints for programs, so
+robots.txt (meant for crawlers of github.com pages) is not consulted for them.
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import os
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
 from ingest.http import Fetcher, Response
@@ -24,7 +31,10 @@ from ingest.sources.base import Target, failed
 from kb.errors import FetchError
 from kb.models import CompetitionLink, FetchedDocument
 
+log = logging.getLogger(__name__)
+
 API = "https://api.github.com"
+LIMIT_WINDOW = 3600.0  # GitHub's limits are per hour: the wait when a spent limit names no reset time
 RAW = "https://raw.githubusercontent.com"
 README_NAMES = ("README.md", "readme.md", "README.rst", "README.txt", "README", "Readme.md")
 _GITHUB = re.compile(r"^https?://(?:www\.)?github\.com/([^/?#]+)/([^/?#]+)/?(?:(tree|blob)/([^/?#]+)/?([^?#]*))?/?(?:[?#].*)?$",
@@ -73,9 +83,11 @@ def raw_url(ref: GitHubRef, branch: str, path: str) -> str:
 class GitHubSource:
     name = "github"
 
-    def __init__(self, fetcher: Fetcher, token: str | None = None):
+    def __init__(self, fetcher: Fetcher, token: str | None = None, *, clock: Callable[[], float] = time.time):
         self.fetcher = fetcher
         self.token = token if token is not None else os.environ.get("GITHUB_TOKEN")
+        self.clock = clock
+        self.api_closed_until: float | None = None  # epoch seconds: the API's limit is spent until then
         self._default_branches: dict[tuple[str, str], str] = {}
 
     def discover(self, url: str) -> list[Target | Outcome]:
@@ -101,10 +113,35 @@ class GitHubSource:
 
     # -- fetching ---------------------------------------------------------------------------
     def _api(self, path: str) -> Response:
+        url = f"{API}{path}"
+        now = self.clock()
+        if self.api_closed_until is not None:
+            if now < self.api_closed_until:
+                until = datetime.fromtimestamp(self.api_closed_until, UTC).strftime("%H:%M UTC")
+                raise FetchError(url, "rate_limited", f"GitHub API limit spent; not asked again before {until}")
+            self.api_closed_until = None
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        return self.fetcher.fetch(f"{API}{path}", headers=headers, robots=False)
+        try:
+            return self.fetcher.fetch(url, headers=headers, robots=False)
+        except FetchError as e:
+            if e.status in (403, 429) and e.header("x-ratelimit-remaining").strip() == "0":
+                self._close_api(e, now)
+            raise
+
+    def _close_api(self, error: FetchError, now: float) -> None:
+        reset = error.header("x-ratelimit-reset").strip()
+        wait = error.header("retry-after").strip()
+        if reset.isdigit():
+            until = float(reset)
+        elif wait.isdigit():
+            until = now + float(wait)
+        else:
+            until = now + LIMIT_WINDOW
+        self.api_closed_until = max(until, now)
+        log.warning("GitHub API limit spent (HTTP %s): READMEs come from %s until %s (set GITHUB_TOKEN for a higher"
+                    " limit)", error.status, RAW, datetime.fromtimestamp(self.api_closed_until, UTC).isoformat())
 
     def default_branch(self, ref: GitHubRef) -> str | None:
         key = (ref.owner.lower(), ref.repo.lower())
@@ -155,7 +192,8 @@ class GitHubSource:
             name = str(data.get("path") or data.get("name") or "README.md")
         except (ValueError, KeyError, TypeError, binascii.Error) as e:
             raise FetchError(resp.url, "parse", f"unexpected README API answer: {e}") from e
-        return name, body, str(data.get("download_url") or data.get("html_url") or resp.url)
+        links = data.get("_links") if isinstance(data.get("_links"), dict) else {}
+        return name, body, str(data.get("download_url") or data.get("html_url") or links.get("html") or resp.url)
 
     def _readme_by_name(self, ref: GitHubRef, api_error: FetchError) -> tuple[str, bytes, str]:
         for name in README_NAMES:

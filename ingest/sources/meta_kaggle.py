@@ -6,7 +6,11 @@ Two streaming passes, so ForumMessages.csv (about 2 GB) is never held in memory:
    any such topic, topics whose title looks like a solution ("1st place solution", ...).
 2. ForumMessages.csv is streamed and only the wanted rows become documents (``RawMarkdown`` when
    present, else the ``Message`` HTML).
-Malformed rows are reported with their file and line and skipped.
+Only real competitions are kept (``HostSegmentTitle`` Featured, Research, Playground, Recruitment or
+Getting Started: not InClass or Community ones; configurable). Files may start with a UTF-8 BOM.
+Malformed rows are reported with their file and line and skipped. Documents are stored under their
+forum topic's URL (``/c/<slug>/discussion/<topic>``), the URL a catalog ``/writeups/<name>`` link
+also names, so the two are recognised as one write-up.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ingest.report import Outcome
+from ingest.sources.kaggle import topic_url
 from kb.errors import MirrorError
 from kb.models import Competition, CompetitionLink, FetchedDocument
 
@@ -28,6 +33,7 @@ log = logging.getLogger(__name__)
 COMPETITIONS, TEAMS, TOPICS, MESSAGES = "Competitions.csv", "Teams.csv", "ForumTopics.csv", "ForumMessages.csv"
 COMPETITION_TAGS, TAGS = "CompetitionTags.csv", "Tags.csv"
 REQUIRED = (COMPETITIONS, TEAMS, TOPICS, MESSAGES)
+SEGMENTS = ("Featured", "Research", "Playground", "Recruitment", "Getting Started")  # real competitions
 DATE_FORMATS = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 MAX_REPORTED = 50  # malformed rows listed per file; the rest are counted
 _FIELD_LIMIT = 256 * 1024 * 1024
@@ -68,8 +74,17 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def topic_url(slug: str, topic_id: int) -> str:
-    return f"https://www.kaggle.com/c/{slug}/discussion/{topic_id}"
+def reward(quantity: str | None, kind: str | None) -> str | None:
+    """``RewardQuantity`` ``"100000.0"`` and ``RewardType`` ``"USD"`` → ``"100000 USD"`` (None for no prize)."""
+    s = (quantity or "").strip()
+    try:
+        value = float(s)
+    except ValueError:
+        return None
+    if not value:
+        return None
+    amount = str(int(value)) if value.is_integer() else f"{value:g}"
+    return f"{amount} {(kind or '').strip()}".strip()
 
 
 @dataclass(frozen=True)
@@ -103,13 +118,16 @@ class Plan:
 
 
 class MetaKaggleDump:
-    def __init__(self, root: Path, *, max_rank: int | None = None, heuristic: bool = True):
+    def __init__(self, root: Path, *, max_rank: int | None = None, heuristic: bool = True,
+                 segments: tuple[str, ...] | None = SEGMENTS):
         self.root = Path(root)
         missing = [n for n in REQUIRED if not (self.root / n).is_file()]
         if not self.root.is_dir() or missing:
             raise MirrorError(f"{self.root} is not a Meta Kaggle dump: missing {', '.join(missing) or 'folder'}")
         self.max_rank = max_rank
         self.heuristic = heuristic
+        self.segments = None if segments is None else {x.strip().casefold() for x in segments}
+        self.left_out: dict[str, int] = {}  # HostSegmentTitle → competitions not kept
         self.problems: list[str] = []
         self.problem_counts: dict[str, int] = {}
 
@@ -118,7 +136,7 @@ class MetaKaggleDump:
         """(line, row) for each well-formed row of ``name``; bad rows are reported and skipped."""
         csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
         path = self.root / name
-        with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
             reader = csv.reader(line.replace("\0", "") for line in fh)
             try:
                 header = next(reader)
@@ -185,17 +203,18 @@ class MetaKaggleDump:
             if cid is None or not slug:
                 self._problem(COMPETITIONS, line, f"bad Id/Slug {row['Id']!r}/{row['Slug']!r}")
                 continue
+            segment = (row.get("HostSegmentTitle") or "").strip()
+            if self.segments is not None and "HostSegmentTitle" in row and segment.casefold() not in self.segments:
+                self.left_out[segment or "(none)"] = self.left_out.get(segment or "(none)", 0) + 1
+                continue
             deadline = parse_date(row.get("DeadlineDate")) or parse_date(row.get("EnabledDate"))
             subtitle = (row.get("Subtitle") or "").strip()
             if tags.get(cid):
                 subtitle = f"{subtitle} (tags: {', '.join(tags[cid])})".strip()
-            reward = (row.get("RewardQuantity") or "").strip()
-            prize = None
-            if reward not in ("", "0", "0.0"):
-                prize = f"{reward} {(row.get('RewardType') or '').strip()}".strip()
+            prize = reward(row.get("RewardQuantity"), row.get("RewardType"))
             comp = Competition(
                 slug=slug, title=row["Title"].strip() or None, description=subtitle or None,
-                kind=(row.get("HostSegmentTitle") or "").strip() or None,
+                kind=segment or None,
                 metric=(row.get("EvaluationAlgorithmAbbreviation") or row.get("EvaluationAlgorithmName") or "").strip()
                 or None,
                 year=deadline.year if deadline else None, team_count=_int(row.get("TotalTeams")), prize=prize,
