@@ -65,8 +65,7 @@ def doc_id(kb: KnowledgeBase, url: str) -> int:
 
 
 def test_migration_4_creates_the_table(kb):
-    assert [tuple(r) for r in kb.conn.execute("SELECT number, name FROM _migrations ORDER BY number")][3:] == \
-        [(4, "document_facts")]
+    assert (4, "document_facts") in [tuple(r) for r in kb.conn.execute("SELECT number, name FROM _migrations")]
     assert [r[1] for r in kb.conn.execute("PRAGMA table_info(document_facts)")] == COLUMNS
 
 
