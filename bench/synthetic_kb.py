@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.vectors import make_corpus  # noqa: E402
 
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: competition centroids stored at build time
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 WORDS_PER_CHUNK = 120
 SLICE = 20_000
@@ -96,12 +96,15 @@ class RandomEmbedder:
 
 
 def store_competition_vectors(path: Path) -> None:
-    """What an ingest leaves behind for ``recommend``: a stored vector per competition description."""
+    """What an ingest leaves behind for ``recommend``: a stored vector per competition description and
+    the centroid of each competition's write-up passages."""
     from kb import db
-    from kb.recommend.corpus import competition_vectors, load_corpus_data
+    from kb.recommend.corpus import competition_centroids, competition_vectors, load_corpus_data
 
     conn = db.connect(path)
-    competition_vectors(conn, load_corpus_data(conn), RandomEmbedder(), store=True)
+    data = load_corpus_data(conn)
+    competition_vectors(conn, data, RandomEmbedder(), store=True)
+    competition_centroids(conn, data, MODEL_ID, store=True)
     conn.close()
 
 

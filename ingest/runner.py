@@ -53,6 +53,8 @@ def finalize(kb: KnowledgeBase, summary: Summary, progress: ProgressFactory = no
     if summary.embedded_chunks or meta_missing or summary.count("changed") or _index_stale(kb):
         if kb.counts()["chunks"]:
             kb.update_index()
+    if kb.counts()["chunks"]:
+        kb.prepare_recommend()
     return summary
 
 

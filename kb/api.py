@@ -383,6 +383,14 @@ class KnowledgeBase:
                          exclude_documents=exclude_documents, modality=modality, task_type=task_type,
                          metric_family=metric_family, competitions=competitions, **filters)
 
+    def prepare_recommend(self) -> None:
+        """Compute and store what ``recommend`` needs beyond the passages (a vector per competition
+        description, the centroid of each competition's write-ups), so read-only readers — the app,
+        the CLI — find them ready. Ingestion calls it; cheap when nothing changed."""
+        from kb.recommend.recommender import corpus_data
+
+        corpus_data(self)
+
     def encode_query(self, text: str) -> np.ndarray:
         return self._encode(clean_query(text))
 

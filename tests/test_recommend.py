@@ -412,3 +412,19 @@ def test_a_recommendation_as_markdown_for_notes(built_kb):
     first = rec.techniques[0]
     assert f"**{first.name}**" in md and f"[write-up]({first.evidence[0].url})" in md
     assert "\\[click\\](javascript:x)" in md and "](javascript:" not in md.replace("\\](javascript:", "")
+
+
+def test_ingest_leaves_the_competition_vectors_ready_for_readers(built_kb, monkeypatch):
+    from kb.api import KnowledgeBase
+    from kb.embed import FakeEmbedder
+    from kb.recommend import corpus as corpus_module
+    from kb.recommend.recommender import corpus_data
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a reader had to compute what ingestion should have stored")
+
+    monkeypatch.setattr(corpus_module, "_compute_centroids", not_again)
+    with KnowledgeBase.open(built_kb.settings.home, embedder=FakeEmbedder(), model="fake", readonly=True) as reader:
+        data = corpus_data(reader)
+        with_docs = [data.comp_index[s] for s in data.comp_docs]
+        assert (np.linalg.norm(data.comp_centroids[with_docs], axis=1) > 0.99).all()

@@ -237,7 +237,7 @@ def competition_centroids(conn: sqlite3.Connection, data: CorpusData, model_id: 
             keys[slug] = hashlib.sha256(("centroid\n" + model_id + "\n" + "\n".join(shas)).encode()).hexdigest()
     found = _stored(conn, model_id, sorted(set(keys.values())))
     todo = {slug: key for slug, key in keys.items() if key not in found}
-    new = _compute_centroids(conn, data, todo, chunk_shas, model_id)
+    new = _compute_centroids(conn, data, todo, chunk_shas, model_id) if todo else {}
     found.update(new)
     if store:
         _store(conn, model_id, new)
