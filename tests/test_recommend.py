@@ -180,7 +180,9 @@ def test_what_is_never_evidence_and_what_is_weak():
                  "https://example.org/solution",
                  "Did you try a larger batch size?",
                  "│ ├── mix.py # cutmix and mixup",
-                 "Model | Backbone | Input | UNet | EfficientNet-B7 | 320"):
+                 "Model | Backbone | Input | UNet | EfficientNet-B7 | 320",
+                 "- `ngram.py`: construct n-gram features",
+                 "# x: (bs, cnn_features)"):
         assert not_evidence(line), line
         assert quote_quality(line) == 0.0
     assert weak_quote("Other teams used a GRU on the raw signal, we heard.")
@@ -196,7 +198,10 @@ def test_first_hand_quotes_come_before_second_hand_ones():
     picked = pick_evidence([_ev(1, "Other teams used a GRU on the raw signal, we heard.", weight=5.0),
                             _ev(2, "Our GRU over the raw signal gave the best single model.", weight=1.0),
                             _ev(3, "GRU over raw signal", weight=9.0)], limit=3)
-    assert [e.document_id for e in picked] == [2, 3, 1]
+    assert [e.document_id for e in picked] == [2]  # weak quotes are not shown next to a first-hand one
+    only_weak = pick_evidence([_ev(1, "Other teams used a GRU on the raw signal, we heard.", weight=5.0),
+                               _ev(3, "GRU over raw signal", weight=9.0)], limit=3)
+    assert [e.document_id for e in only_weak] == [3]  # the best of them, alone
 
 
 def test_metrics_on_hand_made_rankings():

@@ -218,7 +218,8 @@ _NOT_EVIDENCE = re.compile(
     r"|\b(?:will|i'll|we'll|going to)\s+(?:be\s+)?(?:post|publish|write|update|upload|add|share|release|"
     r"clean|explain|describe|detail)\w*|\bcoming soon\b|\bstay tuned\b|\bfuture (?:blog )?post\b|\bpromise\b"
     r"|\b(?:todo|tbd|wip)\b|\bsee (?:below|above|the (?:notebook|code|repo|link))\b|\?\s*$"
-    r"|[│├└┬┼─┤]|(?:\|[^|\n]*){3,}|\bcan be (?:found|downloaded) here\b|\b(?:recommend|need) to download\b",
+    r"|[│├└┬┼─┤]|(?:\|[^|\n]*){3,}|\bcan be (?:found|downloaded) here\b|\b(?:recommend|need) to download\b"
+    r"|\b[\w-]+\.(?:py|sh|ipynb|ya?ml|cfg)\b|^\s*#\s*\w+\s*[:=(]",
     re.IGNORECASE)
 # first-hand and specific: weak when it speaks of others, of what could be, or points elsewhere
 _SECONDHAND = re.compile(
@@ -269,9 +270,15 @@ def _dedupe_key(snippet: str) -> str:
 
 
 def pick_evidence(candidates: Sequence[Evidence], limit: int = 3) -> tuple[Evidence, ...]:
-    """The best quotes: never unusable ones, first-hand and specific before weak ones, at most one per
-    document, no two alike, and different competitions before a second quote from the same one."""
+    """The best quotes: never unusable ones; first-hand and specific ones only, unless a technique has
+    none (then its one best weak quote); at most one per document, no two alike, and different
+    competitions before a second quote from the same one."""
     usable = [e for e in candidates if e.helped and not not_evidence(e.snippet)]
+    strong = [e for e in usable if not weak_quote(e.snippet)]
+    if strong:
+        usable = strong
+    else:
+        limit = min(limit, 1)
     ordered = sorted(usable, key=lambda e: (weak_quote(e.snippet), -e.weight, e.document_id, e.chunk_id))
     out: list[Evidence] = []
     docs: set[int] = set()
