@@ -30,6 +30,7 @@ test-fast: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 eval: setup
 	$(VENV)/bin/kb eval

@@ -38,11 +38,10 @@ def main() -> None:
     opts = filter_options(kb)
     init_session(opts)
     view = view_picker()
-    filters = filter_sidebar(opts, modality=view == "search") if view in ("recommend", "search") else None
     if view == "recommend":
-        app_recommend.render(kb, filters)
+        app_recommend.render(kb, filter_sidebar(opts, modality=False))
     elif view == "search":
-        app_search.render(kb, filters)
+        app_search.render(kb, filter_sidebar(opts))
     elif view == "document":
         app_document.render(kb)
     else:

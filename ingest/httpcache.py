@@ -77,7 +77,9 @@ class HttpCache:
             os.utime(meta_path)  # last used: what eviction goes by
         except OSError:
             pass
-        headers = meta.get("headers") if isinstance(meta.get("headers"), dict) else {}
+        headers = meta.get("headers")
+        if not isinstance(headers, dict):
+            headers = {}
         return Response(url=url, status=int(meta.get("status", 200)),
                         headers={str(k): str(v) for k, v in headers.items()}, content=body,
                         final_url=str(meta.get("final_url") or url), from_cache=True)

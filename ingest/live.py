@@ -124,19 +124,20 @@ def crawl(kb: KnowledgeBase, sources: Mapping[str, Source], seeds: Iterable[Targ
     bar = progress("fetching", len(due))
     try:
         while queue:
-            item = queue.popleft()
-            if breaker.allows(item.url):
-                outcome, found = _one(kb, sources[item.source], frontier, _target(item), summary, options, fetcher)
-                if breaker.record(item.url, outcome):
+            entry = queue.popleft()
+            if breaker.allows(entry.url):
+                outcome, led_to = _one(kb, sources[entry.source], frontier, _target(entry), summary, options,
+                                       fetcher)
+                if breaker.record(entry.url, outcome):
                     log.warning("%s answered %d times in a row with HTTP 429 or a challenge page: its other pages"
-                                " are left for a later run", item.url, options.stop_after)
-                found = [f for f in found if f.url not in known]
+                                " are left for a later run", entry.url, options.stop_after)
+                new = [f for f in led_to if f.url not in known]
                 if extra is not None:
-                    found = found[: max(0, (options.limit or 0) - len(due) - extra)]
-                    extra += len(found)
-                known.update(f.url for f in found)
-                queue.extend(found)
-                _grow(bar, len(found))
+                    new = new[: max(0, (options.limit or 0) - len(due) - extra)]
+                    extra += len(new)
+                known.update(f.url for f in new)
+                queue.extend(new)
+                _grow(bar, len(new))
             bar.update(1)
     except KeyboardInterrupt:
         summary.interrupted = True

@@ -57,9 +57,11 @@ def _opt(value: object) -> str | None:
 
 
 def _rank(value: object) -> int | None:
+    if value in (None, "") or not isinstance(value, int | float | str):
+        return None
     try:
-        return int(value) if value not in (None, "") else None  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         return None
 
 

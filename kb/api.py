@@ -8,8 +8,9 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from kb.errors import BadInputError, EmptyQueryError, IndexCorruptError, IndexMi
 from kb.filters import Filters, chunk_ids
 from kb.models import Competition, FetchedDocument, year_of
 from kb.recommend.types import Recommendation
+
+if TYPE_CHECKING:
+    from kb.techniques.vocab import Vocabulary
 
 log = logging.getLogger("kb")
 
@@ -73,7 +77,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._dense: dense.DenseIndex | None = None
         self._unloadable_mtime: float | None = None  # a swapped-in index file that would not load
-        self._vocabulary = None
+        self._vocabulary: Vocabulary | None = None
         self._query_cache: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
 
@@ -130,7 +134,7 @@ class KnowledgeBase:
             raise AssertionError("unreachable")
 
     @property
-    def vocabulary(self):
+    def vocabulary(self) -> Vocabulary:
         """The technique vocabulary (packaged, plus KB_TECHNIQUES files and KB_HOME/techniques.yml)."""
         if self._vocabulary is None:
             import os
@@ -154,7 +158,7 @@ class KnowledgeBase:
 
         return process(self.conn, doc)
 
-    def embed_pending(self, progress: Callable[[int], None] | None = None) -> int:
+    def embed_pending(self, progress: Callable[[int], object] | None = None) -> int:
         """Embed chunks that have no vector under the configured model yet."""
         return vectors.embed_pending(self.conn, self.embedder, batch_size=self.settings.batch_size,
                                      progress=progress)
@@ -182,9 +186,9 @@ class KnowledgeBase:
         """
         ids, keys = vectors.vector_keys(self.conn, self.model_id)
         plan = dense.plan_update(self.settings.index_dir, ids, keys, self.model_id) if len(ids) else None
-        if plan is None:
-            return self.rebuild_index()
         meta = dense.read_meta(self.settings.index_dir)
+        if plan is None or meta is None:
+            return self.rebuild_index()
         if not plan.empty:
             add_ids, add_vecs, add_keys = vectors.index_rows(self.conn, self.model_id, only=plan.add)
             meta = dense.add_vectors(self.settings.index_dir, add_ids, add_vecs, self.model_id, store.now(),
@@ -244,14 +248,14 @@ class KnowledgeBase:
             return keyword.search(self.conn, query_text, limit, allowed)
 
     def passages(self, query: str, *, limit: int = CANDIDATES, mode: str = "hybrid",
-                 **filters: object) -> list[tuple[int, float]]:
+                 filters: Filters | None = None, **filter_kwargs: object) -> list[tuple[int, float]]:
         """Chunk ids with fused scores, best first."""
         if mode not in MODES:
             raise KBError(f"unknown search mode {mode!r} (choose from {', '.join(MODES)})")
         q = clean_query(query)
         self._check_searchable()
         with self._lock:
-            allowed = chunk_ids(self.conn, Filters.from_kwargs(**filters))
+            allowed = chunk_ids(self.conn, Filters.of(filters, **filter_kwargs))
         if allowed is not None and not allowed:
             return []
         rankings: list[list[tuple[int, float]]] = []
@@ -268,17 +272,19 @@ class KnowledgeBase:
             return rank.rrf(rankings, weights=weights)
         return rank.weighted_fusion(rankings, weights)
 
-    def search(self, query: str, k: int = 10, *, mode: str = "hybrid", **filters: object) -> list[SearchResult]:
+    def search(self, query: str, k: int = 10, *, mode: str = "hybrid", filters: Filters | None = None,
+               **filter_kwargs: object) -> list[SearchResult]:
         """Documents ranked by their best passages (one result per document), best first."""
         if k < 1:
             raise KBError("k must be at least 1")
-        scored = self.passages(query, limit=max(CANDIDATES, k * 20), mode=mode, **filters)
+        f = Filters.of(filters, **filter_kwargs)
+        scored = self.passages(query, limit=max(CANDIDATES, k * 20), mode=mode, filters=f)
         if not scored:
             return []
         with self._lock, self._snapshot():
             doc_of = self._chunk_documents([cid for cid, _ in scored])
             groups = rank.group_by(scored, doc_of, limit=k)
-            return [self._result(int(doc_id), items[0], score, query, filters.get("competition"))  # type: ignore[arg-type]
+            return [self._result(doc_id, items[0], score, query, f.competition)
                     for doc_id, score, items in groups]
 
     @contextmanager
@@ -362,7 +368,7 @@ class KnowledgeBase:
     def recommend(self, description: str, k: int = 10, *, exclude_competition: str | None = None,
                   mode: str = "hybrid", year: int | None = None, exclude_documents: Collection[int] = (),
                   modality: str | None = None, task_type: str | None = None, metric_family: str | None = None,
-                  competitions: int = 10, **filters: object) -> Recommendation:
+                  competitions: int = 10, filters: Filters | None = None, **filter_kwargs: object) -> Recommendation:
         """The distinctive techniques that won competitions similar to ``description`` (a one-line
         summary or a whole competition page), each with quotes from the write-ups that credit it; the
         table stakes of its modality; and the similar competitions with a score and a reason.
@@ -377,11 +383,15 @@ class KnowledgeBase:
         if k < 1:
             raise KBError("k must be at least 1")
         _check_profile(modality, task_type, metric_family)
+        f = Filters.of(filters, **filter_kwargs)
+        if f.exclude_competition:  # one competition left out: its write-ups, and itself from the similar ones
+            exclude_competition = exclude_competition or f.exclude_competition
+            f = replace(f, exclude_competition=None)
         clean_query(description)
         self._check_searchable()
         return recommend(self, description, k, exclude_competition=exclude_competition, mode=mode, year=year,
                          exclude_documents=exclude_documents, modality=modality, task_type=task_type,
-                         metric_family=metric_family, competitions=competitions, **filters)
+                         metric_family=metric_family, competitions=competitions, filters=f)
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._encode(clean_query(text))

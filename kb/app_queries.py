@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from kb import rank, snippets
 from kb.api import CANDIDATES, KnowledgeBase
+from kb.filters import Filters
 from kb.recommend.corpus import data_version
 
 T = TypeVar("T")
@@ -196,10 +197,11 @@ class DocumentHit:
     passages: list[Passage]
 
 
-def search_documents(kb: KnowledgeBase, query: str, k: int = 10, *, per_document: int = 3,
-                     mode: str = "hybrid", **filters: object) -> list[DocumentHit]:
+def search_documents(kb: KnowledgeBase, query: str, k: int = 10, *, per_document: int = 3, mode: str = "hybrid",
+                     filters: Filters | None = None, **filter_kwargs: object) -> list[DocumentHit]:
     """Hybrid passage search grouped by document: the ``k`` best documents, each with its best passages."""
-    scored = kb.passages(query, limit=max(CANDIDATES, k * 20), mode=mode, **filters)
+    f = Filters.of(filters, **filter_kwargs)
+    scored = kb.passages(query, limit=max(CANDIDATES, k * 20), mode=mode, filters=f)
     if not scored:
         return []
     score_of = dict(scored)
@@ -211,7 +213,7 @@ def search_documents(kb: KnowledgeBase, query: str, k: int = 10, *, per_document
     docs = {r["id"]: r for r in _in(kb, f"SELECT d.id, d.url, coalesce(d.title, d.url) AS title, d.source,"
                                         f" {DOC_YEAR} AS year FROM documents d WHERE d.id IN ({{marks}})",
                                      [int(g) for g, _, _ in groups])}
-    prefer = filters.get("competition")
+    prefer = f.competition
     hits = []
     for doc_id, score, items in groups:
         d = docs[doc_id]

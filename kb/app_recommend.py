@@ -103,8 +103,10 @@ def render(kb: KnowledgeBase, filters: FilterState) -> None:
         return
     try:
         with st.spinner("Reading the winning write-ups…"):
+            corrected = overrides()
             rec = kb.recommend(raw, st.session_state.get("k") or DEFAULT_K, exclude_competition=exclude,
-                               **overrides(), **filters.kwargs())
+                               modality=corrected.get("modality"), task_type=corrected.get("task_type"),
+                               metric_family=corrected.get("metric_family"), filters=filters.to_filters())
     except KBError as e:
         show_error(e)
         return

@@ -25,7 +25,7 @@ def render(kb: KnowledgeBase, filters: FilterState) -> None:
         return
     try:
         with st.spinner("Searching…"):
-            hits = search_documents(kb, query, RESULTS, **filters.kwargs())
+            hits = search_documents(kb, query, RESULTS, filters=filters.to_filters())
     except KBError as e:
         show_error(e)
         return

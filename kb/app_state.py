@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+from kb.filters import Filters
+
 VIEWS = ("recommend", "search", "document", "corpus")
 VIEW_LABELS = {"recommend": "Recommend", "search": "Search", "document": "Document", "corpus": "Corpus"}
 VIEW_CAPTIONS = ["techniques for a new competition", "passages across write-ups", "read one write-up",
@@ -30,6 +32,11 @@ class FilterState:
     year_min: int | None = None
     year_max: int | None = None
     max_rank: int | None = None
+
+    def to_filters(self) -> Filters:
+        """The same filters as the API takes them."""
+        return Filters(modality=self.modality, source=self.source, kind=self.kind, competition=self.competition,
+                       year_min=self.year_min, year_max=self.year_max, max_rank=self.max_rank)
 
     def kwargs(self) -> dict[str, object]:
         """Keyword arguments for ``KnowledgeBase.search``/``recommend`` (only the set filters)."""
@@ -84,8 +91,11 @@ def parse_params(params: Mapping[str, object]) -> AppState:
     ints = {name: _int(_first(params, name), 1, 9999) for name in _INT_FILTERS}
     if ints["year_min"] and ints["year_max"] and ints["year_min"] > ints["year_max"]:
         ints["year_min"], ints["year_max"] = ints["year_max"], ints["year_min"]
+    filters = FilterState(modality=text["modality"], source=text["source"], kind=text["kind"],
+                          competition=text["competition"], year_min=ints["year_min"], year_max=ints["year_max"],
+                          max_rank=ints["max_rank"])
     return AppState(
-        view=view, q=q, filters=FilterState(**text, **ints), exclude=_first(params, "exclude"),
+        view=view, q=q, filters=filters, exclude=_first(params, "exclude"),
         doc=_int(_first(params, "doc"), 1, 2**62), k=_int(_first(params, "k"), 1, MAX_K) or DEFAULT_K,
     )
 

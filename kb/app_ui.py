@@ -155,7 +155,8 @@ def filter_sidebar(opts: FilterOptions, *, modality: bool = True) -> FilterState
         side.slider("Years", opts.years[0], opts.years[1], key="f_years")
     side.selectbox("Source", opts.sources, key="f_source", placeholder="any")
     side.selectbox("Competition kind", opts.kinds, key="f_kind", placeholder="any")
-    ranks = sorted(set(RANK_CHOICES) | ({st.session_state.get("f_max_rank")} - {None}))
+    chosen = st.session_state.get("f_max_rank")
+    ranks = sorted(set(RANK_CHOICES) | ({chosen} if isinstance(chosen, int) else set()))
     side.selectbox("Best placing", ranks, key="f_max_rank", placeholder="any, rank unknown too",
                    format_func=lambda r: f"top {r}")
     side.selectbox("Competition", list(opts.competitions), key="f_competition", placeholder="any",

@@ -117,13 +117,15 @@ def index_ids(index: faiss.Index) -> np.ndarray:
     except RuntimeError:
         return np.arange(index.ntotal, dtype=np.int64)
     lists = ivf.invlists
+    if lists is None:
+        return np.zeros(0, dtype=np.int64)
     parts = [np.zeros(0, dtype=np.int64)]
     for i in range(lists.nlist):
         size = lists.list_size(i)
         if size:
             ptr = lists.get_ids(i)
             parts.append(faiss.rev_swig_ptr(ptr, size).astype(np.int64))
-            lists.release_ids(i, ptr)
+            lists.release_ids(i, ptr)  # type: ignore[attr-defined]  # missing from faiss's stubs
     return np.sort(np.concatenate(parts))
 
 

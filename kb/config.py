@@ -71,7 +71,9 @@ def _coerce(key: str, value: object) -> object:
         return Path(str(value)).expanduser() if value not in (None, "") else None
     if key == "batch_size":
         try:
-            n = int(value)  # type: ignore[arg-type]
+            if not isinstance(value, int | float | str):
+                raise TypeError(value)
+            n = int(value)
         except (TypeError, ValueError) as e:
             raise ConfigError(f"batch_size must be an integer, got {value!r}") from e
         if n < 1:
@@ -79,7 +81,9 @@ def _coerce(key: str, value: object) -> object:
         return n
     if key.startswith("hybrid_weight") or key == "abstain_below":
         try:
-            return float(value)  # type: ignore[arg-type]
+            if not isinstance(value, int | float | str):
+                raise TypeError(value)
+            return float(value)
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{key} must be a number, got {value!r}") from e
     if key == "fusion" and str(value) not in ("weighted", "rrf"):

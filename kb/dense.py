@@ -286,12 +286,13 @@ class DenseIndex:
             if not len(allowed):
                 return []
             sel, keep = _selector(allowed)
-        if self.meta.exact:
-            params = faiss.SearchParameters(sel=sel) if sel is not None else None
-        else:
-            params = faiss.SearchParametersIVF(nprobe=self._nprobe(len(allowed) if sel is not None else ntotal))
-            if sel is not None:
-                params.sel = sel
+        params: faiss.SearchParameters | None = None
+        if not self.meta.exact:
+            params = faiss.SearchParametersIVF()
+            params.nprobe = self._nprobe(len(allowed) if allowed is not None else ntotal)
+        if sel is not None:
+            params = params or faiss.SearchParameters()
+            params.sel = sel
         with _one_thread():
             scores, ids = self.index.search(q, min(k, ntotal), params=params)
         del keep  # the selector's bitmap had to outlive the search

@@ -10,11 +10,14 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from kb.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +25,18 @@ PACKAGED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"
 
 
 class Embedder(Protocol):
-    model_id: str
-    dim: int
+    @property
+    def model_id(self) -> str:
+        """Names the model and backend: vectors are stored and indexed under it."""
+        ...
+
+    @property
+    def dim(self) -> int:
+        """The vectors' dimension."""
+        ...
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
-               progress: Callable[[int], None] | None = None) -> np.ndarray:
+               progress: Callable[[int], object] | None = None) -> np.ndarray:
         """Return an (n, dim) float32 array of L2-normalised vectors."""
         ...
 
@@ -65,10 +75,10 @@ class SentenceTransformerEmbedder:
         self.name = name
         self.load_path, self.model_id = resolve_model(name)
         self.device = device
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._dim: int | None = None
 
-    def _load(self):
+    def _load(self) -> SentenceTransformer:
         if self._model is None:
             if Path(self.load_path).exists():
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -86,13 +96,13 @@ class SentenceTransformerEmbedder:
                 if not torch.cuda.is_available():
                     raise ConfigError(f"device {device!r} was asked for but CUDA is not available")
             try:
-                self._model = SentenceTransformer(self.load_path, device=device)
+                model = SentenceTransformer(self.load_path, device=device)
             except OSError as e:
                 raise ConfigError(f"cannot load embedding model {self.name!r}: {e}") from e
-            getter = getattr(self._model, "get_embedding_dimension", None) or \
-                self._model.get_sentence_embedding_dimension
+            getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
             dim = getter()
-            self._dim = int(dim) if dim else int(self._model.encode(["x"]).shape[1])
+            self._dim = int(dim) if dim else int(model.encode(["x"]).shape[1])
+            self._model = model
         return self._model
 
     @property
@@ -102,7 +112,7 @@ class SentenceTransformerEmbedder:
         return self._dim
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
-               progress: Callable[[int], None] | None = None) -> np.ndarray:
+               progress: Callable[[int], object] | None = None) -> np.ndarray:
         model = self._load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -112,7 +122,7 @@ class SentenceTransformerEmbedder:
         return self._encode(model, texts, batch_size, progress)
 
     def _encode(self, model, texts: Sequence[str], batch_size: int,  # noqa: ANN001
-                progress: Callable[[int], None] | None) -> np.ndarray:
+                progress: Callable[[int], object] | None) -> np.ndarray:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         step = max(batch_size, 1) * 4
@@ -163,7 +173,7 @@ class FakeEmbedder:
         return v
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
-               progress: Callable[[int], None] | None = None) -> np.ndarray:
+               progress: Callable[[int], object] | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = normalise(np.stack([self._vector(t) for t in texts]))

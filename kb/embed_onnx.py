@@ -17,10 +17,14 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kb.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +147,8 @@ class OnnxEmbedder:
         self.threads = threads
         slug = base_id.rstrip("/").rsplit("/", 1)[-1]
         self.path = Path(cache_dir or default_cache_dir()) / f"{slug}{ONNX_SUFFIX.replace('+', '-')}"
-        self._session = None
-        self._tokenizer = None
+        self._session: Any = None  # onnxruntime.InferenceSession (onnxruntime has no type information)
+        self._tokenizer: Tokenizer | None = None
         self._settings: dict | None = None
 
     def _ready(self) -> dict:
@@ -157,7 +161,7 @@ class OnnxEmbedder:
             export_model(self.source, self.path)
         return _read_json(export)
 
-    def _load(self):
+    def _load(self) -> Any:
         if self._session is None:
             try:
                 import onnxruntime as ort
@@ -195,12 +199,14 @@ class OnnxEmbedder:
         return int(self._settings["dim"])
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64,
-               progress: Callable[[int], None] | None = None) -> np.ndarray:
+               progress: Callable[[int], object] | None = None) -> np.ndarray:
         session = self._load()
+        tokenizer = self._tokenizer
+        assert tokenizer is not None  # loaded with the session
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch(list(texts))
+        encodings = tokenizer.encode_batch(list(texts))
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         step = max(batch_size, 1)
         for start in range(0, len(order), step):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from kb.errors import KBError
 
@@ -30,6 +30,15 @@ class Filters:
         if unknown:
             raise FilterError(f"unknown filter(s): {', '.join(sorted(unknown))} (known: {', '.join(sorted(names))})")
         return cls(**{k: v for k, v in kwargs.items() if v not in (None, "")})  # type: ignore[arg-type]
+
+    @classmethod
+    def of(cls, filters: Filters | None = None, **kwargs: object) -> Filters:
+        """``filters`` with the filters given as keywords on top (both forms are accepted by the API)."""
+        extra = cls.from_kwargs(**kwargs)
+        if filters is None:
+            return extra
+        return replace(filters, **{f.name: getattr(extra, f.name) for f in fields(extra)
+                                   if getattr(extra, f.name) is not None})
 
     @property
     def empty(self) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
+G = TypeVar("G", bound=Hashable)
 
 
 def rrf(rankings: Sequence[Sequence[tuple[K, float]]], k: int = 60,
@@ -44,14 +45,14 @@ def weighted_fusion(rankings: Sequence[Sequence[tuple[K, float]]],
     return sorted(scores.items(), key=lambda kv: (-kv[1], str(kv[0])))
 
 
-def group_by(ranking: Sequence[tuple[K, float]], group_of: Mapping[K, Hashable],
-             limit: int | None = None) -> list[tuple[Hashable, float, list[K]]]:
+def group_by(ranking: Sequence[tuple[K, float]], group_of: Mapping[K, G],
+             limit: int | None = None) -> list[tuple[G, float, list[K]]]:
     """Group item scores by ``group_of[item]``: each group scores as its best item.
 
     Returns ``(group, best score, items best first)`` best group first; items without a group are
     dropped.
     """
-    groups: dict[Hashable, tuple[float, list[K]]] = {}
+    groups: dict[G, tuple[float, list[K]]] = {}
     for key, score in ranking:
         g = group_of.get(key)
         if g is None:

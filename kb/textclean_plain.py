@@ -43,7 +43,7 @@ def plain_to_lite(text: str) -> str:
         line = raw[i]
         marker = _FENCE.match(line)
         if fence or marker:
-            if not fence:
+            if marker and not fence:
                 fence = marker.group(1)
             elif marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
                 fence = ""

@@ -61,12 +61,12 @@ def _blocks(node: nodes.Node, depth: int) -> list[str]:
 
 
 def _block(node: nodes.Node, depth: int) -> list[str]:
-    name = node.tagname
+    name = _tag(node)
     classes = node.get("classes", []) if hasattr(node, "get") else []
     if name in _SKIP or (name == "topic" and "contents" in classes):
         return []
     if name == "section":
-        title = next((child for child in node.children if child.tagname == "title"), None)
+        title = next((child for child in node.children if _tag(child) == "title"), None)
         heading = collapse(title.astext()) if title is not None else ""
         rest = [child for child in node.children if child is not title]
         out = [f"{'#' * min(depth + 1, 6)} {heading}"] if heading else []
@@ -83,13 +83,13 @@ def _block(node: nodes.Node, depth: int) -> list[str]:
         lang = next((c for c in classes if c not in ("code", "literal-block")), "")
         code = fence(node.astext(), lang)
         return [code] if code else []
-    if name in ("bullet_list", "enumerated_list"):
+    if name in ("bullet_list", "enumerated_list") and isinstance(node, nodes.Element):
         return _list(node, depth, ordered=name == "enumerated_list")
     if name == "definition_list":
-        lines = []
+        lines: list[str] = []
         for item in node.children:
             for part in item.children:
-                if part.tagname == "definition":
+                if _tag(part) == "definition":
                     lines.extend("  " + line for line in "\n".join(_blocks(part, depth)).split("\n"))
                 else:
                     lines.append(collapse(part.astext()))
@@ -111,22 +111,27 @@ def _block(node: nodes.Node, depth: int) -> list[str]:
     return _blocks(node, depth)
 
 
+def _tag(node: nodes.Node) -> str:
+    """The node's element name (``#text`` for text)."""
+    return str(getattr(node, "tagname", ""))
+
+
 def _is_row(node: nodes.Node) -> bool:
-    return node.tagname == "row"
+    return _tag(node) == "row"
 
 
 def _is_line(node: nodes.Node) -> bool:
-    return node.tagname == "line"
+    return _tag(node) == "line"
 
 
 def _inline_text(node: nodes.Node) -> str:
     parts = []
     for child in node.children:
-        if child.tagname in ("image", "footnote_reference", "citation_reference", "problematic", "target"):
+        if _tag(child) in ("image", "footnote_reference", "citation_reference", "problematic", "target"):
             continue
-        if child.tagname == "literal":
+        if _tag(child) == "literal":
             parts.append(f"`{child.astext()}`")
-        elif child.tagname == "#text":
+        elif _tag(child) == "#text":
             parts.append(child.astext())
         else:
             parts.append(_inline_text(child))

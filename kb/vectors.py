@@ -26,7 +26,7 @@ def pending_chunks(conn: sqlite3.Connection, model: str) -> list[tuple[str, str]
 
 
 def embed_pending(conn: sqlite3.Connection, embedder: Embedder, *, batch_size: int = 64,
-                  commit_every: int = 512, progress: Callable[[int], None] | None = None) -> int:
+                  commit_every: int = 512, progress: Callable[[int], object] | None = None) -> int:
     """Embed every chunk without a vector; commit in slices so an interrupted run keeps its work."""
     todo = pending_chunks(conn, embedder.model_id)
     done = 0

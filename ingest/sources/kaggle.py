@@ -126,7 +126,7 @@ class KaggleSource:
         except FetchError as e:
             return failed(target.url, e)
         links = (CompetitionLink(slug, rank, kind),) if slug else ()
-        same_as = ()
+        same_as: tuple[str, ...] = ()
         if slug and post.topic_id is not None and ref.message_id is None:
             same_as = tuple(u for u in (topic_url(slug, post.topic_id),) if u != target.url)
         return FetchedDocument(
@@ -149,7 +149,9 @@ class KaggleSource:
                 log.info("%s: the documented API answered %s; trying the site's endpoint without the token",
                          page, e.detail or e.reason)
         data = self._call(TOPIC, {"forumTopicId": topic_id, "includeComments": ref.message_id is not None}, page)
-        topic = data.get("forumTopic") if isinstance(data.get("forumTopic"), dict) else data
+        topic = data.get("forumTopic")
+        if not isinstance(topic, dict):
+            topic = data
         try:
             post = topic_post(topic, ref.message_id)
         except MissingMessage as e:

@@ -252,7 +252,8 @@ class MetaKaggleDump:
                 cid, rank = writeups[tid]
                 plan.wanted[first] = Wanted(tid, cid, rank, title, "writeup")
                 continue
-            cid = by_forum.get(_int(row["ForumId"])) if self.heuristic else None
+            forum = _int(row["ForumId"])
+            cid = by_forum.get(forum) if self.heuristic and forum is not None else None
             if cid is None:
                 continue
             looks, rank = title_rank(title)

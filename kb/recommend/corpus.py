@@ -61,6 +61,11 @@ class CorpusData:
     def link_slugs(self) -> list[str]:
         return self.comp_slugs
 
+    @property
+    def technique_names(self) -> tuple[str, ...]:
+        """Every technique some write-up reports, in the column order of the matrices."""
+        return self.helped.names if self.helped is not None else ()
+
     def mask(self, allowed: Collection[int] | None = None, excluded: Iterable[int] = ()) -> np.ndarray:
         """Boolean row mask: documents in ``allowed`` (all when None) and not in ``excluded``."""
         if allowed is None:

@@ -10,6 +10,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -90,28 +91,30 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
               mode: str = "hybrid", year: int | None = None, evidence_per_technique: int = 3,
               competitions: int = 10, exclude_documents: Collection[int] = (), modality: str | None = None,
               task_type: str | None = None, metric_family: str | None = None,
-              **filters: object) -> Recommendation:
+              filters: Filters | None = None) -> Recommendation:
     page, profile, focus = read_query(description, modality=modality, task_type=task_type,
                                       metric_family=metric_family, year=year)
     query = " ".join(str(description).split())
+    filters = filters or Filters()
     data = corpus_data(kb)
     if profile.year is None:
         newest = max((p[3] for p in data.comp_profile.values() if p[3]), default=None)
         profile = replace(profile, year=newest, year_assumed=True)
-    common = {"query": query, "profile": profile, "kept_sections": page.kept, "dropped_sections": page.dropped}
+    answer = partial(Recommendation, query=query, profile=profile, kept_sections=page.kept,
+                     dropped_sections=page.dropped)
     qv = query_vector(kb, focus)
     with kb._lock:
-        allowed = document_ids(kb.conn, Filters.from_kwargs(**filters))
+        allowed = document_ids(kb.conn, filters)
     excluded = set(exclude_documents)
     if exclude_competition:
         excluded |= data.comp_docs.get(exclude_competition, set())
     mask = data.mask(allowed, excluded)
-    if data.helped is None or data.comp_vectors is None or not len(data.comp_slugs):
-        return Recommendation(**common, abstained=True, message="The knowledge base holds no competitions yet.")
+    if data.helped is None or data.comp_vectors is None or data.comp_centroids is None or not len(data.comp_slugs):
+        return answer(abstained=True, message="The knowledge base holds no competitions yet.")
     if not mask.any():
-        return Recommendation(**common, abstained=True, message=NO_WRITEUPS)
+        return answer(abstained=True, message=NO_WRITEUPS)
     credited = data.credited(mask)
-    voters = credited.any(axis=1)
+    voters = np.asarray(credited.any(axis=1))
     with_writeups = data.competitions_with_writeups(mask)
     skip = data.comp_index.get(exclude_competition) if exclude_competition else None
     if skip is not None:
@@ -128,7 +131,7 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
     floor = kb.settings.abstain_below
     needed = floor if ml_cues(focus) else floor + scoring.NO_CUES_MARGIN
     if closest < needed:
-        return Recommendation(**common, abstained=True, message=(
+        return answer(abstained=True, message=(
             "No close match: no competition in the knowledge base is close to this description "
             f"(closest text similarity {closest:.2f}, needs {needed:.2f}). Describe the data, what to predict "
             "and the metric."))
@@ -141,21 +144,22 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
     not_helped = _not_helped(data, mask, [c for c, _ in neighbours], len(names))
     votes = rank_techniques(credited, neighbours, names, prior, base, slugs=data.comp_slugs, exclude=stakes,
                             not_helped=not_helped)
-    passages = {cid for cid, _ in kb.passages(focus[:4000], limit=PASSAGES, mode=mode,
-                                              exclude_competition=exclude_competition, **filters)} if votes else set()
+    passages = {cid for cid, _ in kb.passages(
+        focus[:4000], limit=PASSAGES, mode=mode,
+        filters=replace(filters, exclude_competition=exclude_competition))} if votes else set()
     picked = _with_evidence(kb, data, votes, neighbours, mask, passages, k, evidence_per_technique)
     counts = _document_counts(data, mask, neighbours, names)
     techniques = [_technique_score(kb, vote, ev, counts) for vote, ev in picked]
     similar = _similar_list(kb, data, sim, order, listable, with_writeups, credited, names, qprof, profile.year,
                             [t.name for t in techniques], mask, competitions, [c for c, _ in neighbours], floor)
     if not neighbours:
-        return Recommendation(**common, competitions=similar, table_stakes=stakes, abstained=True, message=(
+        return answer(competitions=similar, table_stakes=stakes, abstained=True, message=(
             "No close match among competitions with write-ups: kb holds no write-up of a similar competition "
             "(under these filters). The similar catalog competitions are listed with the command that fetches "
             "their write-ups."))
     share = shares(credited, neighbours, prior)
     top_shares = [(names[i], float(share[i])) for i in np.argsort(-share, kind="stable")[:SHARES] if share[i] > 0]
-    return Recommendation(**common, techniques=techniques, competitions=similar, table_stakes=stakes,
+    return answer(techniques=techniques, competitions=similar, table_stakes=stakes,
                           shares=top_shares)
 
 
@@ -207,8 +211,8 @@ def _evidence(kb, data: CorpusData, votes: list[TechniqueVote], closeness: dict[
         docs: set[int] = set()
         for c in vote.competitions:
             for d in data.comp_docs.get(data.comp_slugs[c], ()):
-                r = data.row.get(d)
-                if r is not None and mask[r]:
+                row = data.row.get(d)
+                if row is not None and mask[row]:
                     docs.add(d)
                     if d not in doc_comp or closeness.get(c, 0) > closeness.get(doc_comp[d], 0):
                         doc_comp[d] = c
@@ -306,7 +310,7 @@ def _similar_list(kb, data: CorpusData, sim: Similarity, order: np.ndarray, list
     for i in chosen:
         slug = data.comp_slugs[i]
         info = data.comp_info[slug]
-        credits = [names[t] for t in np.flatnonzero(credited[i])]
+        credits = [names[int(t)] for t in np.flatnonzero(credited[i])]
         shared = [t for t in ranked if t in credits]
         others = [t for t in credits if t not in in_list]
         docs = sorted(d for d in data.comp_docs.get(slug, ()) if d in data.row and mask[data.row[d]])

@@ -497,11 +497,11 @@ def document_frequencies(texts: Iterable[str], phrases: Iterable[str]) -> dict[s
     for text in texts:
         seen: set[str] = set()
         for line in without_code(text).split("\n"):
-            words = [word for _, _, word, _ in _tokens(line, None)]
+            tokens = [word or "" for _, _, word, _ in _tokens(line, None)]  # no matcher: every word is a string
             for n, group in wanted.items():
-                for i in range(len(words) - n + 1):
-                    gram = tuple(words[i:i + n])
-                    if gram in group:  # so every word is a string
+                for i in range(len(tokens) - n + 1):
+                    gram = tuple(tokens[i:i + n])
+                    if gram in group:
                         seen.add(" ".join(gram))
         for phrase in seen:
             counts[phrase] += 1
