@@ -63,7 +63,7 @@ def instrument(watch: Stopwatch) -> None:
     watch.wrap(kb.dense, "write_index", "index build")
 
 
-def run_backend(backend: str, root: Path, home: Path, evaluate: bool) -> dict:
+def run_backend(backend: str, root: Path, home: Path, evaluate: bool, limit: int | None = None) -> dict:
     from ingest.mirror_ingest import ingest_mirror
     from kb.api import KnowledgeBase
 
@@ -88,13 +88,13 @@ def run_backend(backend: str, root: Path, home: Path, evaluate: bool) -> dict:
     instrument(watch)
     kb = KnowledgeBase.open(home, model=BACKENDS[backend], embedder=embedder)
     with watch.stage("first ingest"):
-        first = ingest_mirror(kb, root).to_dict()
+        first = ingest_mirror(kb, root, limit=limit).to_dict()
     n = first["embedded_chunks"]
     raw = Stopwatch()
     with raw.stage("raw encode"):
         raw_model = raw_encode(backend, embedder, texts)
     with watch.stage("re-ingest"):
-        again = ingest_mirror(kb, root).to_dict()
+        again = ingest_mirror(kb, root, limit=limit).to_dict()
     wall, cpu = watch.totals, watch.cpu
     load = "model load" if backend == "torch" else None
     out = {
@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both")
     parser.add_argument("--no-eval", action="store_true", help="skip the retrieval evaluation")
     parser.add_argument("--keep", type=Path, help="build the KBs under this folder and keep them")
+    parser.add_argument("--limit", type=int, help="only the first N documents (a quick check, not a measurement)")
     args = parser.parse_args()
     if not (args.mirror / "manifest.jsonl").exists():
         sys.exit(f"no mirror at {args.mirror}")
@@ -161,7 +162,7 @@ def main() -> None:
         for backend in backends:
             home = base / backend
             shutil.rmtree(home, ignore_errors=True)
-            result = run_backend(backend, args.mirror, home, not args.no_eval)
+            result = run_backend(backend, args.mirror, home, not args.no_eval, args.limit)
             results.append(result)
             print(f"{backend}: {result['passages']} passages, end to end {result['end_to_end_passages_per_s']}/s, "
                   f"raw {result['raw_passages_per_s']}/s, ratio {result['ratio_end_to_end_vs_raw']}, "
@@ -170,7 +171,7 @@ def main() -> None:
             print("  clean by type, s:", result["clean_by_type_s"], flush=True)
             if "evaluation" in result:
                 ev = result["evaluation"]
-                print("  eval:", ev["recommend"], ev["known_item_mrr"], flush=True)
+                print("  eval:", ev["one_liner"]["kb"], ev["known_item_mrr"], flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
