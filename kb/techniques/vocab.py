@@ -13,16 +13,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from kb import safe_yaml
 from kb.config import REPO_ROOT
 from kb.errors import KBError
-
-if TYPE_CHECKING:
-    from kb.techniques.extract import Matcher
+from kb.techniques.matcher import Matcher, alias_key
 
 CATEGORIES: tuple[str, ...] = (
     "validation", "features", "models", "training", "augmentation",
@@ -86,8 +84,6 @@ class Vocabulary:
 
     @cached_property
     def _matcher(self) -> Matcher:
-        from kb.techniques.extract import Matcher  # imported here: extract imports this module
-
         return Matcher(self)
 
     def matcher(self) -> Matcher:
@@ -201,11 +197,6 @@ def _build(entry: dict[str, Any]) -> Technique:
         name=entry["name"], category=entry["category"], aliases=tuple(dict.fromkeys(a.lower() for a in aliases)),
         description=entry.get("description", ""), patterns=tuple(patterns),
         case_sensitive_aliases=tuple(dict.fromkeys(exact)))
-
-
-def alias_key(alias: str) -> str:
-    """The lookup key of an alias or of matched text: lower-case, separators removed."""
-    return re.sub(r"[\s_-]+", "", alias.lower())
 
 
 def _check_alias_clashes(techniques: Sequence[Technique], wheres: Mapping[str, str]) -> None:
