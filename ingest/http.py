@@ -14,84 +14,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
+from ingest.http_messages import DEFAULT_MAX_BYTES, Request, Response, Transport, is_text_type
+from ingest.httpcache import HttpCache
 from ingest.robots import RobotsCache
 from kb.errors import FetchError
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "kb/0.1 (+https://github.com/kb-project/kb; knowledge base of competition write-ups)"
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_TEXT_APPLICATION = frozenset({
-    "application/json", "application/xml", "application/xhtml+xml", "application/rss+xml",
-    "application/atom+xml", "application/x-yaml", "application/yaml", "application/javascript",
-    "application/x-ipynb+json", "application/markdown", "application/x-rst", "application/ld+json",
-})
-
-
-def is_text_type(content_type: str) -> bool:
-    """True for media types that carry text (an absent type counts: the cleaner sniffs the bytes)."""
-    ct = content_type.split(";")[0].strip().lower()
-    if not ct or ct.startswith("text/"):
-        return True
-    return ct in _TEXT_APPLICATION or ct.endswith("+xml") or ct.endswith("+json")
-
-
-@dataclass(frozen=True)
-class Request:
-    url: str
-    method: str = "GET"
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: bytes | None = None
-    timeout: tuple[float, float] = (10.0, 30.0)
-    max_bytes: int = DEFAULT_MAX_BYTES
-    allow_redirects: bool = True  # the Fetcher sends False and follows redirects itself
-    expect_text: bool = False  # a transport may refuse a non-text body before reading it
-    total_timeout: float | None = None  # deadline for the whole body (against trickling servers)
-
-
-@dataclass(frozen=True)
-class Response:
-    url: str
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
-    final_url: str = ""
-    from_cache: bool = False
-    not_modified: bool = False  # answered 304: ``content`` is the cached copy
-
-    def header(self, name: str, default: str = "") -> str:
-        lname = name.lower()
-        for k, v in self.headers.items():
-            if k.lower() == lname:
-                return v
-        return default
-
-    @property
-    def content_type(self) -> str:
-        """Media type without parameters, lower-case (``""`` when absent)."""
-        return self.header("content-type").split(";")[0].strip().lower()
-
-    @property
-    def charset(self) -> str | None:
-        for part in self.header("content-type").split(";")[1:]:
-            key, _, value = part.partition("=")
-            if key.strip().lower() == "charset" and value.strip():
-                return value.strip().strip('"').lower()
-        return None
-
-
-class Transport(Protocol):
-    """Performs one exchange. Raises FetchError for transport-level failures."""
-
-    def send(self, request: Request) -> Response: ...
 
 
 @dataclass(frozen=True)
@@ -147,7 +84,7 @@ class Fetcher:
                  user_agent: str | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic):
         if transport is None:
-            from ingest.transport_requests import RequestsTransport
+            from ingest.transport_requests import RequestsTransport  # imports requests: only when used
 
             transport = RequestsTransport()
         policy = policy or FetchPolicy()
@@ -158,8 +95,6 @@ class Fetcher:
         self.sleep = sleep
         self.clock = clock
         self._last_request: dict[str, float] = {}
-        from ingest.httpcache import HttpCache  # imports this module
-
         self.cache = (HttpCache(self.policy.cache_dir, self.policy.cache_max_bytes)
                       if self.policy.cache_dir else None)
         self.robots = RobotsCache(self._fetch_robots, self.policy.user_agent)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ingest.http import Request, Response
+from ingest.http_messages import Request, Response
 from kb.errors import FetchError, MirrorError
 
 log = logging.getLogger(__name__)
