@@ -108,9 +108,10 @@ def store_competition_vectors(path: Path) -> None:
 def open_bulk(path: Path) -> sqlite3.Connection:
     """The KB schema (via migrations) on a connection tuned for one big load."""
     from kb import db
+    from kb.migrations import MIGRATIONS
 
     conn = db.connect(path)
-    db.migrate(conn)
+    db.migrate(conn, MIGRATIONS)
     conn.execute("PRAGMA foreign_keys = OFF")  # links are inserted before their documents
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -200000")

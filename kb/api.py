@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb import db, dense, keyword, rank, snippets, store, vectors
+from kb import db, dense, keyword, migrations, rank, snippets, store, vectors
 from kb.config import Settings, load_settings
 from kb.docfacts import facts_counts, has_facts
 from kb.embed import Embedder, make_embedder
@@ -420,7 +420,7 @@ def _open_database(settings: Settings, readonly: bool) -> sqlite3.Connection:
         conn = db.connect(settings.db_path, readonly=readonly)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         if not readonly:
-            db.migrate(conn)
+            db.migrate(conn, migrations.MIGRATIONS)
         return conn
     except sqlite3.DatabaseError as e:
         if conn is not None:

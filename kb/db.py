@@ -1,29 +1,23 @@
-"""SQLite connection and numbered migrations (applied on open, each in a transaction)."""
+"""SQLite connection and the migration runner (migrations are applied on open, each in a transaction).
+
+The runner knows no schema: it is handed the numbered migrations (``kb.migrations.MIGRATIONS``).
+"""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
-Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: list[tuple[int, str, Migration]] = []
 
-
-def migration(number: int, name: str) -> Callable[[Migration], Migration]:
-    """Register ``fn`` as migration ``number``; numbers must be unique and increasing."""
-
-    def register(fn: Migration) -> Migration:
-        if any(n == number for n, _, _ in MIGRATIONS):
-            raise RuntimeError(f"duplicate migration number {number}")
-        MIGRATIONS.append((number, name, fn))
-        MIGRATIONS.sort(key=lambda m: m[0])
-        return fn
-
-    return register
+class Migration(NamedTuple):
+    number: int
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
 
 
 def connect(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -50,13 +44,14 @@ def applied_migrations(conn: sqlite3.Connection) -> list[int]:
     return [r[0] for r in conn.execute("SELECT number FROM _migrations ORDER BY number")]
 
 
-def migrate(conn: sqlite3.Connection) -> list[int]:
-    """Apply every migration not yet recorded; return the numbers applied now."""
-    from kb import migrations  # noqa: F401  (registers the migrations)
-
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> list[int]:
+    """Apply every migration not yet recorded, in number order; return the numbers applied now."""
+    numbers = [m.number for m in migrations]
+    if len(set(numbers)) != len(numbers):
+        raise RuntimeError(f"duplicate migration numbers in {sorted(numbers)}")
     done = set(applied_migrations(conn))
     ran = []
-    for number, name, fn in MIGRATIONS:
+    for number, name, fn in sorted(migrations):
         if number in done:
             continue
         conn.execute("BEGIN IMMEDIATE")

@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
-from kb.db import migration
+from kb.db import Migration
+
+MIGRATIONS: list[Migration] = []  # in number order
+
+Apply = Callable[[sqlite3.Connection], None]
+
+
+def migration(number: int, name: str) -> Callable[[Apply], Apply]:
+    """Add ``fn`` to :data:`MIGRATIONS` as migration ``number``; numbers must be unique."""
+
+    def register(fn: Apply) -> Apply:
+        if any(m.number == number for m in MIGRATIONS):
+            raise RuntimeError(f"duplicate migration number {number}")
+        MIGRATIONS.append(Migration(number, name, fn))
+        MIGRATIONS.sort()
+        return fn
+
+    return register
 
 
 def _script(conn: sqlite3.Connection, sql: str) -> None:

@@ -9,6 +9,7 @@ from ingest.live import ingest_urls
 from ingest.meta_kaggle_ingest import ingest_meta_kaggle
 from ingest.sources.kaggle import API, SITE, WRITEUP_BY_SLUG
 from kb import db, store
+from kb.migrations import MIGRATIONS
 from kb.models import CompetitionLink, FetchedDocument
 from tests.fixtures import kaggle_payloads as kp
 from tests.fixtures.canned_http import canned_fetcher, ok
@@ -94,6 +95,6 @@ def test_another_documents_own_url_is_never_taken_as_an_alias(kb):
 
 def test_the_migration_is_number_five(tmp_path):
     conn = db.connect(tmp_path / "kb.sqlite")
-    db.migrate(conn)
-    assert (5, "document_urls") in [(n, name) for n, name, _ in db.MIGRATIONS]
+    db.migrate(conn, MIGRATIONS)
+    assert (5, "document_urls") in [(n, name) for n, name, _ in MIGRATIONS]
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'documents_text_sha'").fetchone()[0] == 1

@@ -4,39 +4,46 @@ import pytest
 
 from kb import db, store
 from kb.chunking import Chunk
+from kb.migrations import MIGRATIONS
 from kb.models import Competition, CompetitionLink
 
 
 @pytest.fixture
 def conn(tmp_path):
     c = db.connect(tmp_path / "kb.sqlite")
-    db.migrate(c)
+    db.migrate(c, MIGRATIONS)
     yield c
     c.close()
 
 
 def test_migrations_are_recorded_and_idempotent(tmp_path):
     c = db.connect(tmp_path / "kb.sqlite")
-    ran = db.migrate(c)
-    assert ran == [n for n, _, _ in db.MIGRATIONS]
-    assert db.migrate(c) == []
+    ran = db.migrate(c, MIGRATIONS)
+    assert ran == [n for n, _, _ in MIGRATIONS]
+    assert db.migrate(c, MIGRATIONS) == []
     assert db.applied_migrations(c) == ran
     assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"competitions", "documents", "document_competitions", "chunks", "embeddings", "chunks_fts"} <= tables
 
 
-def test_failed_migration_rolls_back(tmp_path, monkeypatch):
+def test_failed_migration_rolls_back(tmp_path):
     def broken(conn):
         conn.execute("CREATE TABLE half_done (x)")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(db, "MIGRATIONS", [*db.MIGRATIONS, (999, "broken", broken)])
     c = db.connect(tmp_path / "kb.sqlite")
     with pytest.raises(RuntimeError):
-        db.migrate(c)
+        db.migrate(c, [*MIGRATIONS, db.Migration(999, "broken", broken)])
     assert 999 not in db.applied_migrations(c)
     assert c.execute("SELECT count(*) FROM sqlite_master WHERE name='half_done'").fetchone()[0] == 0
+
+
+def test_two_migrations_with_one_number_are_refused(tmp_path):
+    c = db.connect(tmp_path / "kb.sqlite")
+    with pytest.raises(RuntimeError, match="duplicate migration numbers"):
+        db.migrate(c, [*MIGRATIONS, db.Migration(MIGRATIONS[-1].number, "again", lambda conn: None)])
+    assert db.applied_migrations(c) == []
 
 
 def test_upsert_competition_keeps_known_fields(conn):
