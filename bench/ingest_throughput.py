@@ -36,14 +36,14 @@ clean_by_type: dict[str, float] = {}
 def instrument(watch: Stopwatch) -> None:
     """Time the stages of an ingest by wrapping the module functions the pipeline looks up."""
     import ingest.mirror_ingest
-    import ingest.pipeline
     import kb.dense
+    import kb.documents
     import kb.enrich
     import kb.store
     import kb.vectors
 
     watch.wrap(ingest.mirror_ingest, "_document", "fetch (mirror read)")
-    clean = ingest.pipeline.clean
+    clean = kb.documents.clean
 
     def timed_clean(raw, content_type, **kwargs):  # noqa: ANN001, ANN003, ANN202
         start = time.perf_counter()
@@ -52,10 +52,10 @@ def instrument(watch: Stopwatch) -> None:
         finally:
             clean_by_type[content_type] = clean_by_type.get(content_type, 0.0) + time.perf_counter() - start
 
-    ingest.pipeline.clean = timed_clean
-    watch.wrap(ingest.pipeline, "clean", "clean")
-    watch.wrap(ingest.pipeline, "chunk_text", "chunk")
-    watch.wrap(ingest.pipeline, "process", "store (process total)")
+    kb.documents.clean = timed_clean
+    watch.wrap(kb.documents, "clean", "clean")
+    watch.wrap(kb.documents, "chunk_text", "chunk")
+    watch.wrap(kb.documents, "process", "store (process total)")
     watch.wrap(kb.store, "save_document", "sqlite save_document")
     watch.wrap(kb.enrich, "enrich", "enrich (profiles + tagging)")
     watch.wrap(kb.vectors, "pending_chunks", "pending_chunks query")

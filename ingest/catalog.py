@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from kb import safe_yaml
-from kb.models import Competition
+from kb.records import Competition
 
 log = logging.getLogger(__name__)
 

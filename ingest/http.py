@@ -19,10 +19,10 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from ingest.errors import FetchError
 from ingest.http_messages import DEFAULT_MAX_BYTES, Request, Response, Transport, is_text_type
 from ingest.httpcache import HttpCache
 from ingest.robots import RobotsCache
-from kb.errors import FetchError
 
 log = logging.getLogger(__name__)
 

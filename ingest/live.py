@@ -17,8 +17,7 @@ from ingest.catalog import CATALOG_URL, parse_catalog
 from ingest.frontier import Frontier, FrontierItem
 from ingest.http import Fetcher, FetchPolicy
 from ingest.plan import CrawlPlan
-from ingest.progress import ProgressFactory, no_progress
-from ingest.report import Outcome, Summary
+from ingest.report import Summary
 from ingest.runner import finalize
 from ingest.sources import Source, make_sources
 from ingest.sources.base import Discovered, Target
@@ -26,7 +25,8 @@ from ingest.sources.catalog import catalog_targets, fetch_catalog, store_catalog
 from kb.api import KnowledgeBase
 from kb.config import Settings
 from kb.errors import KBError
-from kb.models import CompetitionLink, FetchedDocument
+from kb.progress import ProgressFactory, no_progress
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 

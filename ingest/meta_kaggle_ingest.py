@@ -6,11 +6,11 @@ import logging
 from itertools import islice
 from pathlib import Path
 
-from ingest.progress import ProgressFactory, no_progress
 from ingest.report import Summary
 from ingest.runner import finalize, store_all
 from ingest.sources.meta_kaggle import SEGMENTS, MetaKaggleDump
 from kb.api import KnowledgeBase
+from kb.progress import ProgressFactory, no_progress
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ingest.errors import FetchError, MirrorError
 from ingest.http_messages import Request, Response
-from kb.errors import FetchError, MirrorError
 
 log = logging.getLogger(__name__)
 

@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.catalog import parse_catalog
+from ingest.errors import FetchError
 from ingest.http import Fetcher
 from ingest.mirror import CATALOG, ManifestRow, MirrorTransport, load_manifest
-from ingest.progress import ProgressFactory, no_progress
-from ingest.report import Outcome, Summary
+from ingest.report import Summary
 from ingest.runner import finalize, store_all
 from ingest.sources.catalog import store_catalog
 from kb.api import KnowledgeBase
-from kb.errors import FetchError
-from kb.models import CompetitionLink, FetchedDocument
+from kb.progress import ProgressFactory, no_progress
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 

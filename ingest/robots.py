@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from kb.errors import FetchError
+from ingest.errors import FetchError
 
 if TYPE_CHECKING:
     from ingest.http_messages import Response

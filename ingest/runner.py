@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from ingest.progress import ProgressFactory, no_progress
-from ingest.report import Outcome, Summary
+from ingest.report import Summary
 from kb.api import KnowledgeBase
-from kb.models import FetchedDocument
+from kb.progress import ProgressFactory, no_progress
+from kb.records import FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 

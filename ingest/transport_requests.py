@@ -13,8 +13,8 @@ import requests
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 
+from ingest.errors import FetchError
 from ingest.http_messages import Request, Response, is_text_type
-from kb.errors import FetchError
 
 CHUNK = 64 * 1024
 

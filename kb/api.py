@@ -20,8 +20,8 @@ from kb.docfacts import facts_counts, has_facts
 from kb.embed import Embedder, make_embedder
 from kb.errors import BadInputError, EmptyQueryError, IndexCorruptError, IndexMismatchError, KBError, NotBuiltError
 from kb.filters import Filters, chunk_ids
-from kb.models import Competition, FetchedDocument, year_of
 from kb.recommend.types import Recommendation
+from kb.records import Competition, FetchedDocument, year_of
 
 if TYPE_CHECKING:
     from kb.techniques.vocab import Vocabulary
@@ -154,7 +154,7 @@ class KnowledgeBase:
 
     def add_document(self, doc: FetchedDocument):
         """Clean, chunk and store one fetched document; returns an ``ingest.report.Outcome``."""
-        from ingest.pipeline import process
+        from kb.documents import process
 
         return process(self.conn, doc)
 

@@ -6,10 +6,17 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kb.errors import KBError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+    from kb.api import KnowledgeBase
+    from kb.progress import Bar
 
 DOCUMENT_FILTERS = [
     click.option("--source", help="Only documents from this source (github, blog, kaggle, ...)."),
@@ -35,17 +42,48 @@ def pop_filters(kwargs: dict) -> dict:
     return {n: kwargs.pop(n) for n in names if kwargs.get(n) not in (None, "")}
 
 
-def open_kb(readonly: bool = False, **overrides):
+def open_kb(readonly: bool = False) -> KnowledgeBase:
+    """The knowledge base in KB_HOME (imported here, not at the top: ``kb --help`` stays fast)."""
     from kb.api import KnowledgeBase
 
-    return KnowledgeBase.open(readonly=readonly, **overrides)
+    return KnowledgeBase.open(readonly=readonly)
 
 
 def echo_json(obj: object) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=None))
 
 
-@click.group()
+def tqdm_progress(description: str, total: int | None = None) -> Bar:
+    """Progress bars on stderr (stdout keeps the summary or the JSON)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, unit="", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+PLUGINS = "kb.commands"  # entry-point group: commands other packages add (ingest adds `kb ingest`)
+
+
+def plugin_commands() -> dict[str, EntryPoint]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=PLUGINS)}
+
+
+class KBGroup(click.Group):
+    """kb's own commands, plus those other installed packages register under the ``kb.commands`` entry point."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            entry = plugin_commands().get(cmd_name)
+            command = entry.load() if entry is not None else None
+        return command
+
+
+@click.group(cls=KBGroup)
 @click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug).")
 @click.version_option(package_name="kb")
 def cli(verbose: int) -> None:
@@ -56,34 +94,6 @@ def cli(verbose: int) -> None:
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-
-
-@cli.group()
-def ingest() -> None:
-    """Bring write-ups into the knowledge base."""
-
-
-@ingest.command("mirror")
-@click.argument("directory", required=False, type=click.Path(path_type=Path))
-@click.option("--limit", type=int, help="Only the first N documents (for a quick try).")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-def ingest_mirror_cmd(directory: Path | None, limit: int | None, as_json: bool) -> None:
-    """Ingest an offline mirror (default: KB_MIRROR, else ../shared/corpus)."""
-    from ingest.mirror_ingest import ingest_mirror
-    from ingest.progress import tqdm_progress
-    from ingest.report import render_summary
-
-    with open_kb() as kb:
-        root = directory or kb.settings.mirror
-        if root is None:
-            raise click.UsageError("no mirror given and KB_MIRROR is not set (e.g. kb ingest mirror ../shared/corpus)")
-        summary = ingest_mirror(kb, root, progress=tqdm_progress, limit=limit)
-    if as_json:
-        echo_json(summary.to_dict())
-    else:
-        click.echo(render_summary(summary))
-    if summary.interrupted:
-        sys.exit(130)
 
 
 @cli.command()
@@ -140,8 +150,6 @@ def index_rebuild(keyword: bool, as_json: bool) -> None:
     """Rebuild the vector (and keyword) index from SQLite, embedding any missing passages."""
     from dataclasses import asdict
 
-    from ingest.progress import tqdm_progress
-
     with open_kb() as kb:
         pending = kb.pending_count()
         embedded = 0
@@ -170,15 +178,12 @@ def serve(port: int, host: str, build: bool) -> None:
 
     if build:
         with open_kb() as kb:
-            if kb.is_empty():
-                if kb.settings.mirror is None:
-                    raise click.ClickException("the knowledge base is empty and no mirror is set (KB_MIRROR)")
-                from ingest.mirror_ingest import ingest_mirror
-                from ingest.progress import tqdm_progress
-                from ingest.report import render_summary
-
-                click.echo(f"Building the knowledge base from {kb.settings.mirror} (first run only)…", err=True)
-                click.echo(render_summary(ingest_mirror(kb, kb.settings.mirror, progress=tqdm_progress)), err=True)
+            empty, mirror = kb.is_empty(), kb.settings.mirror
+        if empty:
+            if mirror is None:
+                raise click.ClickException("the knowledge base is empty and no mirror is set (KB_MIRROR)")
+            click.echo(f"Building the knowledge base from {mirror} (first run only)…", err=True)
+            build_from_mirror(mirror)
     app = REPO_ROOT / "app.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
            "--server.address", host, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
@@ -186,11 +191,23 @@ def serve(port: int, host: str, build: bool) -> None:
     sys.exit(subprocess.call(cmd))
 
 
+def build_from_mirror(mirror: Path) -> None:
+    """Run ``kb ingest mirror`` (the ingest package's command) in a child process; its summary goes to stderr."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "kb", "ingest", "mirror", str(mirror)], stdout=subprocess.PIPE,
+                          text=True)
+    if done.stdout.strip():
+        click.echo(done.stdout.rstrip(), err=True)
+    if done.returncode:
+        sys.exit(done.returncode)
+
+
 def register_optional_commands() -> None:
     """Commands from other modules (they register themselves on the groups above)."""
     import importlib
 
-    for module, group in (("ingest.cli_live", ingest), ("kb.cli_techniques", cli), ("kb.cli_check", cli)):
+    for module, group in (("kb.cli_techniques", cli), ("kb.cli_check", cli)):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from kb.chunking import Chunk
-from kb.models import Competition, CompetitionLink
+from kb.records import Competition, CompetitionLink
 
 
 def sha256(data: bytes | str) -> str:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from ingest.errors import FetchError
 from ingest.http import Fetcher, Response
 from ingest.mirror import safe_path
-from kb.errors import FetchError
 from tests.fixtures.canned_http import Canned
 from tests.fixtures.meta_kaggle_dump import write_dump
 from tests.fixtures.mini_mirror import write_mirror

@@ -183,3 +183,30 @@ def test_techniques_candidates_lists_uncovered_credited_phrases(mirror, monkeypa
     assert code == 2 and "--limit" in err
     code, _, err = run_main(monkeypatch, capsys, "techniques", "--candidates", "--category", "models")
     assert code == 2 and "--category does not apply to --candidates" in err
+
+
+def test_kb_ingest_is_the_ingest_package_plugged_in(run, monkeypatch):
+    """kb never imports ingest: `kb ingest` reaches the command line through the kb.commands entry point."""
+    import kb.cli
+
+    assert "ingest" not in cli.commands  # not one of kb's own commands
+    assert kb.cli.plugin_commands()["ingest"].value == "ingest.cli:ingest"
+    assert "ingest" in run("--help").output
+    monkeypatch.setattr(kb.cli, "plugin_commands", dict)  # kb installed without ingest
+    result = run("ingest", "mirror", "--help")
+    assert result.exit_code == 2 and "No such command 'ingest'" in result.output
+    assert "search" in run("--help").output
+
+
+def test_serve_builds_an_empty_knowledge_base_with_kb_ingest_mirror(mirror, monkeypatch, capfd, tmp_path):
+    from kb.api import KnowledgeBase
+    from kb.cli import build_from_mirror
+
+    monkeypatch.setenv("KB_MODEL", "fake")
+    build_from_mirror(mirror)
+    assert "Ingest summary" in capfd.readouterr().err
+    with KnowledgeBase.open(readonly=True) as kb:
+        assert kb.counts()["documents"] == 4
+    with pytest.raises(SystemExit) as e:
+        build_from_mirror(tmp_path / "missing")
+    assert e.value.code == 2 and "mirror folder not found" in capfd.readouterr().err

@@ -26,7 +26,6 @@ import pytest
 
 from ingest.http import Fetcher, FetchPolicy, Request, Response
 from ingest.live import ingest_urls
-from ingest.report import Outcome
 from ingest.sources.base import Discovered, Target
 from ingest.sources.blog import BlogSource
 from ingest.sources.github import RAW, GitHubSource
@@ -39,9 +38,9 @@ from ingest.sources.kaggle import (
     topic_url,
 )
 from ingest.sources.kaggle_json import walk_messages
-from ingest.titles import plain
 from ingest.transport_requests import RequestsTransport
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument, Outcome
+from kb.titles import plain
 from tests.fixtures import kaggle_payloads as kp
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "payloads"

@@ -8,8 +8,8 @@ from email.utils import format_datetime
 
 import pytest
 
+from ingest.errors import FetchError
 from ingest.http import Fetcher, Response, is_text_type, retry_after_seconds
-from kb.errors import FetchError
 from tests.fixtures.canned_http import Canned, FakeTime, canned_fetcher, ok, status
 
 

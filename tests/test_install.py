@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.models import FetchedDocument
+from kb.records import FetchedDocument
 from kb.textclean import clean
 
 ROOT = Path(__file__).resolve().parents[1]

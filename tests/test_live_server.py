@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from ingest.http import Fetcher, FetchPolicy
 from ingest.live import CrawlOptions, ingest_urls
 from ingest.transport_requests import RequestsTransport
-from kb.models import FetchedDocument
+from kb.records import FetchedDocument
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 CHUNK = b"<p>" + b"filler text " * 5000 + b"</p>\n"  # ~60 KB, reused: the 50 MB body is never held whole

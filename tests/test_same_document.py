@@ -10,7 +10,7 @@ from ingest.meta_kaggle_ingest import ingest_meta_kaggle
 from ingest.sources.kaggle import API, SITE, WRITEUP_BY_SLUG
 from kb import db, store
 from kb.migrations import MIGRATIONS
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument
 from tests.fixtures import kaggle_payloads as kp
 from tests.fixtures.canned_http import canned_fetcher, ok
 from tests.fixtures.meta_kaggle_dump import MESSAGES, write_dump

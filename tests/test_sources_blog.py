@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.report import Outcome
 from ingest.sources.base import Target
 from ingest.sources.blog import (
     SITEMAP_PATHS,
@@ -16,7 +15,7 @@ from ingest.sources.blog import (
     site_scope,
     sitemap_locations,
 )
-from kb.models import FetchedDocument
+from kb.records import FetchedDocument, Outcome
 from tests.fixtures.canned_http import canned_fetcher, ok
 
 SITE = "https://ann.example/"

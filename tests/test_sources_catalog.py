@@ -8,15 +8,15 @@ import json
 import pytest
 
 from ingest.catalog import CATALOG_URL, parse_catalog
+from ingest.errors import FetchError
 from ingest.frontier import Frontier
 from ingest.live import CrawlOptions, ingest_catalog, ingest_urls, merge_links
-from ingest.report import Outcome
 from ingest.sources import source_for_url
 from ingest.sources.base import Target
 from ingest.sources.catalog import catalog_targets
 from ingest.sources.kaggle import API, SITE, TOPIC
-from kb.errors import FetchError, KBError
-from kb.models import CompetitionLink
+from kb.errors import KBError
+from kb.records import CompetitionLink, Outcome
 from tests.fixtures import kaggle_payloads as kp
 from tests.fixtures.canned_http import canned_fetcher, ok
 from tests.fixtures.live_catalog import CATALOG

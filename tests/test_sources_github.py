@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from ingest.report import Outcome
 from ingest.sources.base import Target
 from ingest.sources.github import API, RAW, GitHubRef, GitHubSource, parse_github_url
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 from tests.fixtures.canned_http import canned_fetcher, ok, status
 
 README = "# Our solution\n\nWe stacked three gradient boosted models and tuned the blend on a time split.\n"

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from ingest.http import Request, Response
-from ingest.report import Outcome
 from ingest.sources.base import Target
 from ingest.sources.kaggle import (
     API,
@@ -24,7 +23,7 @@ from ingest.sources.kaggle import (
     KaggleSource,
     parse_kaggle_url,
 )
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 from tests.fixtures import kaggle_payloads as kp
 from tests.fixtures.canned_http import canned_fetcher, ok, status
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from ingest.errors import MirrorError
 from ingest.meta_kaggle_ingest import ingest_meta_kaggle
-from ingest.report import Outcome
 from ingest.sources.meta_kaggle import MetaKaggleDump, parse_date, reward, title_rank
-from kb.errors import MirrorError
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 from tests.fixtures.meta_kaggle_dump import MESSAGES, write_dump, write_rows
 
 BASE = "https://www.kaggle.com/c/"

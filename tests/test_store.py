@@ -5,7 +5,7 @@ import pytest
 from kb import db, store
 from kb.chunking import Chunk
 from kb.migrations import MIGRATIONS
-from kb.models import Competition, CompetitionLink
+from kb.records import Competition, CompetitionLink
 
 
 @pytest.fixture

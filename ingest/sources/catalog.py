@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from ingest.catalog import CATALOG_URL, CatalogParse
 from ingest.http import Fetcher
-from ingest.report import Outcome
 from ingest.sources import source_for_url
 from ingest.sources.base import Target
 from kb.api import KnowledgeBase
+from kb.records import Outcome
 from kb.store import transaction
 
 

@@ -25,11 +25,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
+from ingest.errors import FetchError
 from ingest.http import Fetcher, Response
-from ingest.report import Outcome
 from ingest.sources.base import Target, failed
-from kb.errors import FetchError
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ingest.errors import FetchError
 from ingest.http import Fetcher
-from ingest.report import Outcome
 from ingest.sources.base import Target, failed
 from ingest.sources.kaggle_json import (
     Leaderboard,
@@ -40,8 +40,7 @@ from ingest.sources.kaggle_json import (
     writeup_post,
     writeup_topic_id,
 )
-from kb.errors import FetchError
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ingest.report import Outcome
+from ingest.errors import MirrorError
 from ingest.sources.kaggle import topic_url
-from kb.errors import MirrorError
-from kb.models import Competition, CompetitionLink, FetchedDocument
+from kb.records import Competition, CompetitionLink, FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 

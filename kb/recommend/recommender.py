@@ -15,7 +15,6 @@ from functools import partial
 import numpy as np
 
 from kb.filters import Filters, document_ids
-from kb.models import year_of
 from kb.profile import infer_profile, modality_confidence, modality_scores
 from kb.recommend import scoring
 from kb.recommend.corpus import CorpusData, competition_centroids, competition_vectors, data_version, load_corpus_data
@@ -32,6 +31,7 @@ from kb.recommend.scoring import (
 )
 from kb.recommend.similar import Similarity, reason, similarity
 from kb.recommend.types import DocumentRef, Evidence, QueryProfile, Recommendation, SimilarCompetition, TechniqueScore
+from kb.records import year_of
 
 WINDOW_WORDS = 150  # the model reads ~256 word pieces: a long page is encoded in windows and averaged
 MAX_WINDOWS = 8

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from kb.models import CompetitionLink
+from kb.records import CompetitionLink
 
 _GENERIC = re.compile(
     r"^(?:readme|solution|solutions|requirements|installation|install|introduction|intro|overview|usage|summary|"

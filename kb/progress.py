@@ -1,4 +1,4 @@
-"""Progress reporting hooks: the library calls them, the CLI renders them (tqdm on stderr)."""
+"""Progress reporting hooks: the library calls them, the CLI renders them (``kb.cli.tqdm_progress``)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,3 @@ class _NullBar:
 
 def no_progress(description: str, total: int | None = None) -> Bar:
     return _NullBar()
-
-
-def tqdm_progress(description: str, total: int | None = None) -> Bar:
-    import sys
-
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=description, unit="", file=sys.stderr, leave=False, dynamic_ncols=True)

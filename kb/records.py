@@ -48,6 +48,21 @@ class FetchedDocument:
     same_as: tuple[str, ...] = ()  # other URLs of the same document (a write-up's forum topic), kept as aliases
 
 
+STATUSES = ("new", "changed", "unchanged", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What adding one document did (or why it was not added): ``status`` is one of :data:`STATUSES`."""
+
+    url: str
+    status: str  # one of STATUSES
+    reason: str = ""  # failure/skip category (http_status, timeout, robots, too_large, not_text, parse, ...)
+    detail: str = ""
+    document_id: int | None = None
+    chunks: int = 0
+
+
 def year_of(date: str | None) -> int | None:
     """The year of an ISO-ish date string (``"2014-12-01"`` → 2014), or None."""
     return int(date[:4]) if date and len(date) >= 4 and date[:4].isdigit() else None

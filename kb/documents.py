@@ -9,13 +9,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from ingest.report import Outcome
-from ingest.titles import document_title
 from kb import store
 from kb.chunking import chunk_text
 from kb.errors import ExtractError
-from kb.models import FetchedDocument
+from kb.records import FetchedDocument, Outcome
 from kb.textclean import clean
+from kb.titles import document_title
 
 log = logging.getLogger(__name__)
 
