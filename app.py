@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from kb import app_corpus, app_document, app_recommend, app_search
-from kb.app_queries import filter_options
 from kb.app_ui import (
     build_hint,
     current_state,
@@ -35,7 +34,7 @@ def main() -> None:
     if kb.is_empty():
         build_hint(str(kb.settings.home))
         return
-    opts = filter_options(kb)
+    opts = kb.filter_options()
     init_session(opts)
     view = view_picker()
     if view == "recommend":

@@ -5,15 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kb.api import KnowledgeBase
-from kb.app_queries import (
-    documents_per_source,
-    documents_per_year,
-    freshness,
-    modality_coverage,
-    technique_counts,
-    technique_years,
-)
+from kb import CorpusStats, KnowledgeBase, ModalityCoverage, Stats
 from kb.app_render import escape_markdown
 
 # shown by default in the popularity chart when the vocabulary has them
@@ -25,44 +17,44 @@ MIN_DOCUMENTS = 10  # write-ups per period of the popularity chart
 def render(kb: KnowledgeBase) -> None:
     st.header("What the knowledge base holds")
     stats = kb.stats()
+    corpus = kb.corpus_stats()
     cols = st.columns(5)
-    cols[0].metric("Write-ups", stats["documents"])
-    cols[1].metric("Competitions covered", stats["competitions_with_documents"],
-                   help=f"of {stats['competitions']} in the catalog")
-    cols[2].metric("Passages", stats["chunks"])
-    cols[3].metric("Embedded", stats["embeddings"])
-    counts = technique_counts(kb)
+    cols[0].metric("Write-ups", stats.documents)
+    cols[1].metric("Competitions covered", stats.competitions_with_documents,
+                   help=f"of {stats.competitions} in the catalog")
+    cols[2].metric("Passages", stats.chunks)
+    cols[3].metric("Embedded", stats.embeddings)
+    counts = {t.name: t.helped for t in kb.technique_counts() if t.helped}  # documents reporting it helped
     cols[4].metric("Techniques seen", len(counts))
-    st.caption(_freshness_line(kb, stats))
+    st.caption(_freshness_line(stats, corpus))
     if kb.is_empty():
         return
     per_year, per_source = st.columns(2)
+    years = corpus.documents_per_year
     with per_year:
         st.subheader("Write-ups per year")
-        years = documents_per_year(kb)
         st.bar_chart(pd.DataFrame({"write-ups": years}).rename_axis("year"), y_label="write-ups")
     with per_source:
         st.subheader("Write-ups per source")
-        st.bar_chart(pd.DataFrame({"write-ups": documents_per_source(kb)}).rename_axis("source"),
+        st.bar_chart(pd.DataFrame({"write-ups": corpus.documents_per_source}).rename_axis("source"),
                      y_label="write-ups")
     _popularity(kb, counts, years)
-    _coverage(kb)
+    _coverage(corpus.modalities)
 
 
-def _freshness_line(kb: KnowledgeBase, stats: dict) -> str:
-    fresh = freshness(kb)
-    index = stats.get("index") or {}
-    parts = [f"last ingest {fresh['last_fetched'] or 'never'}"]
-    if fresh["newest_competition_year"]:
-        parts.append(f"newest competition {fresh['newest_competition_year']}")
-    if fresh["newest_document_date"]:
-        parts.append(f"newest dated write-up {fresh['newest_document_date']}")
+def _freshness_line(stats: Stats, corpus: CorpusStats) -> str:
+    fresh = corpus.freshness
+    index = stats.index
+    parts = [f"last ingest {fresh.last_fetched or 'never'}"]
+    if fresh.newest_competition_year:
+        parts.append(f"newest competition {fresh.newest_competition_year}")
+    if fresh.newest_document_date:
+        parts.append(f"newest dated write-up {fresh.newest_document_date}")
     if index:
-        parts.append(f"vector index of {index.get('count')} passages built {index.get('built_at')}"
-                     f" with {index.get('model')}")
+        parts.append(f"vector index of {index.count} passages built {index.built_at} with {index.model}")
     else:
         parts.append("no vector index yet (run `kb index rebuild`)")
-    parts.append(f"data in {stats['home']}")
+    parts.append(f"data in {stats.home}")
     return escape_markdown(" · ".join(parts))
 
 
@@ -81,7 +73,7 @@ def _popularity(kb: KnowledgeBase, counts: dict[str, int], years: dict[int, int]
     if not chosen:
         st.caption("Choose a few techniques to compare.")
         return
-    share = popularity_frame(technique_years(kb, chosen), years)
+    share = popularity_frame(kb.technique_years(chosen), years)
     st.line_chart(share, y_label="% of write-ups crediting it", x_label="competition year")
     st.caption(f"Share of each period's write-ups that credit the technique; thin years are pooled so that "
                f"each period holds at least {MIN_DOCUMENTS} write-ups.")
@@ -126,9 +118,8 @@ def popularity_frame(by_technique: dict[str, dict[int, int]], documents: dict[in
     return pd.DataFrame(frame, index=sorted(totals)).rename_axis("period")
 
 
-def _coverage(kb: KnowledgeBase) -> None:
+def _coverage(rows: tuple[ModalityCoverage, ...]) -> None:
     st.subheader("Coverage by modality")
-    rows = modality_coverage(kb)
     if not rows:
         st.info("No competitions yet.")
         return

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.api import KnowledgeBase
-from kb.app_queries import DocumentTechnique, competition, describe_competition, document_choices, document_techniques
+from kb import Document, DocumentCompetition, DocumentTechnique, KnowledgeBase
+from kb.app_recommend import describe_competition
 from kb.app_render import bullet_list, document_markdown, escape_markdown, internal_link, link, rank_label
 
 
 def render(kb: KnowledgeBase) -> None:
     st.header("Read a write-up")
-    choices = document_choices(kb)
+    choices = kb.document_choices()
     doc_id = st.session_state.get("doc")
     if doc_id is not None and doc_id not in choices:
         st.warning(f"There is no write-up with id {doc_id} in this knowledge base; choose one below.")
@@ -29,13 +29,13 @@ def render(kb: KnowledgeBase) -> None:
     show(kb, doc)
 
 
-def show(kb: KnowledgeBase, doc: dict) -> None:
-    st.subheader(escape_markdown(doc.get("title") or doc["url"]))
-    facts = [doc.get("source"), doc.get("author"), doc.get("date")]
-    st.caption(" · ".join(escape_markdown(str(f)) for f in facts if f) + " · " + link("original", doc["url"]))
-    if doc["competitions"]:
-        st.markdown(bullet_list(_competition_line(kb, c) for c in doc["competitions"]))
-    techniques = document_techniques(kb, doc["id"])
+def show(kb: KnowledgeBase, doc: Document) -> None:
+    st.subheader(escape_markdown(doc.title or doc.url))
+    facts = [doc.source, doc.author, doc.date]
+    st.caption(" · ".join(escape_markdown(str(f)) for f in facts if f) + " · " + link("original", doc.url))
+    if doc.competitions:
+        st.markdown(bullet_list(_competition_line(kb, c) for c in doc.competitions))
+    techniques = doc.techniques
     helped = [t for t in techniques if t.helped]
     not_helped = [t for t in techniques if not t.helped]
     with st.expander(f"Techniques found: {len(helped)} helped, {len(not_helped)} did not help", expanded=True):
@@ -48,17 +48,17 @@ def show(kb: KnowledgeBase, doc: dict) -> None:
             st.markdown(_technique_list(not_helped) or "none found")
     st.divider()
     with st.container():
-        st.markdown(document_markdown(doc["text"]) or "*(this write-up has no text)*")
+        st.markdown(document_markdown(doc.text) or "*(this write-up has no text)*")
 
 
-def _competition_line(kb: KnowledgeBase, comp: dict) -> str:
-    name = comp.get("title") or comp["slug"]
-    label = f"{name} ({comp['year']})" if comp.get("year") else name
-    line = f"{link(label, comp.get('url'))} · {rank_label(comp.get('rank'))}"
-    info = competition(kb, comp["slug"])
+def _competition_line(kb: KnowledgeBase, comp: DocumentCompetition) -> str:
+    name = comp.title or comp.slug
+    label = f"{name} ({comp.year})" if comp.year else name
+    line = f"{link(label, comp.url)} · {rank_label(comp.rank)}"
+    info = kb.competition(comp.slug)
     if info:
         line += " · " + internal_link("recommend for a competition like this", view="recommend",
-                                      q=describe_competition(info), exclude=comp["slug"])
+                                      q=describe_competition(info), exclude=comp.slug)
     return line
 
 

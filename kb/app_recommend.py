@@ -8,8 +8,7 @@ from collections import defaultdict
 
 import streamlit as st
 
-from kb.api import KnowledgeBase
-from kb.app_queries import competition, describe_competition, picker_competitions
+from kb import CompetitionInfo, KnowledgeBase
 from kb.app_render import escape_markdown, evidence_caption, evidence_markdown, link
 from kb.app_state import DEFAULT_K, FilterState
 from kb.app_ui import show_error
@@ -48,9 +47,24 @@ def _use_example(text: str) -> None:
     _include_again()
 
 
+def describe_competition(comp: CompetitionInfo) -> str:
+    """A new-competition description assembled from a past competition's catalog fields."""
+    parts: list[str] = []
+    if comp.title:
+        parts.append(comp.title.rstrip(".") + ".")
+    if comp.description:
+        parts.append(comp.description.rstrip(".") + ".")
+    profile = [value.replace("_", " ") for value in (comp.modality, comp.task_type) if value]
+    if profile:
+        parts.append("Task: " + ", ".join(profile) + ".")
+    if comp.metric:
+        parts.append(f"Evaluated with {comp.metric}.")
+    return " ".join(parts)
+
+
 def _start_from(kb: KnowledgeBase) -> None:
     slug = st.session_state.get("pick")
-    comp = competition(kb, slug) if slug else None
+    comp = kb.competition(slug) if slug else None
     if comp:
         st.session_state["q"] = describe_competition(comp)
         st.session_state["exclude"] = slug
@@ -83,7 +97,7 @@ def render(kb: KnowledgeBase, filters: FilterState) -> None:
     st.text_area("Competition description or page", key="q", height=140,
                  placeholder="e.g. Predict which customers will churn next month from their usage logs; "
                              "scored with F1. Or paste the competition's overview page.")
-    comps = picker_competitions(kb)
+    comps = kb.competition_choices()
     run, pick, k = st.columns([1, 3, 2], vertical_alignment="bottom")
     clicked = run.button("Recommend", type="primary", width="stretch")
     pick.selectbox("…or start from a past competition", list(comps), key="pick", on_change=_start_from,

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-from kb.keyword import query_terms
+from kb.terms import query_stems
 
 # Characters with a meaning in CommonMark or in Streamlit's markdown extensions
 # ($ for LaTeX, : for emoji shortcodes and :color[...] directives, ~ for strike-through).
@@ -32,7 +32,7 @@ def _escape(text: str) -> str:
 
 def highlight_terms(query: str) -> tuple[str, ...]:
     """The query words worth highlighting, as lower-case prefixes (a crude stem, as in snippets)."""
-    return tuple(sorted({t[:5] for t in query_terms(query) if len(t) > 2}))
+    return tuple(sorted(set(query_stems(query))))
 
 
 def highlight(text: str, query: str) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from kb.api import KnowledgeBase
-from kb.app_queries import DocumentHit, search_documents
+from kb import KnowledgeBase, SearchResult
 from kb.app_render import escape_markdown, evidence_markdown, link, rank_label
 from kb.app_state import FilterState
 from kb.app_ui import go_to_document, show_error
 from kb.errors import KBError
 
 RESULTS = 20
+PASSAGES = 3  # per write-up
 
 
 def render(kb: KnowledgeBase, filters: FilterState) -> None:
@@ -25,7 +25,7 @@ def render(kb: KnowledgeBase, filters: FilterState) -> None:
         return
     try:
         with st.spinner("Searching…"):
-            hits = search_documents(kb, query, RESULTS, filters=filters.to_filters())
+            hits = kb.search(query, RESULTS, passages=PASSAGES, filters=filters.to_filters())
     except KBError as e:
         show_error(e)
         return
@@ -38,7 +38,7 @@ def render(kb: KnowledgeBase, filters: FilterState) -> None:
         _hit(hit, query)
 
 
-def _hit(hit: DocumentHit, query: str) -> None:
+def _hit(hit: SearchResult, query: str) -> None:
     with st.container(border=True):
         st.markdown(f"**{link(hit.title, hit.url)}**")
         facts = [hit.competition_title or hit.competition, rank_label(hit.rank) if hit.competition else None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
-from kb.filters import Filters
+from kb import Filters
 
 VIEWS = ("recommend", "search", "document", "corpus")
 VIEW_LABELS = {"recommend": "Recommend", "search": "Search", "document": "Document", "corpus": "Corpus"}

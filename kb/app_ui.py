@@ -7,12 +7,12 @@ that the widgets are, and every run writes their state back to the URL.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 
 import streamlit as st
 
-from kb.api import KnowledgeBase
-from kb.app_queries import FilterOptions
+from kb import FilterOptions, KnowledgeBase
 from kb.app_state import (
     DEFAULT_K,
     RANK_CHOICES,
@@ -102,7 +102,7 @@ def init_session(opts: FilterOptions) -> None:
     ss["_initialised"] = True
 
 
-def _match_case(value: str | None, choices: list[str]) -> str | None:
+def _match_case(value: str | None, choices: Sequence[str]) -> str | None:
     if value is None:
         return None
     return next((c for c in choices if c.lower() == value.lower()), None)

@@ -15,7 +15,7 @@ from kb.errors import KBError
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-    from kb.api import KnowledgeBase
+    from kb import Filters, KnowledgeBase
     from kb.progress import Bar
 
 DOCUMENT_FILTERS = [
@@ -37,14 +37,17 @@ def filter_options(fn):
     return fn
 
 
-def pop_filters(kwargs: dict) -> dict:
+def pop_filters(kwargs: dict) -> Filters:
+    """The filter options given on the command line (taken out of ``kwargs``), as one :class:`Filters`."""
+    from kb import Filters
+
     names = ("source", "competition", "exclude_competition", "year_min", "year_max", "max_rank", "kind", "modality")
-    return {n: kwargs.pop(n) for n in names if kwargs.get(n) not in (None, "")}
+    return Filters.from_kwargs(**{n: kwargs.pop(n) for n in names if n in kwargs})
 
 
 def open_kb(readonly: bool = False) -> KnowledgeBase:
     """The knowledge base in KB_HOME (imported here, not at the top: ``kb --help`` stays fast)."""
-    from kb.api import KnowledgeBase
+    from kb import KnowledgeBase
 
     return KnowledgeBase.open(readonly=readonly)
 
@@ -107,7 +110,7 @@ def search(query: tuple[str, ...], k: int, mode: str, as_json: bool, **kwargs) -
     text = " ".join(query)
     filters = pop_filters(kwargs)
     with open_kb(readonly=True) as kb:
-        results = kb.search(text, k=k, mode=mode, **filters)
+        results = kb.search(text, k=k, mode=mode, filters=filters)
     if as_json:
         echo_json({"query": text, "results": [r.to_json() for r in results]})
         return
@@ -128,7 +131,7 @@ def search(query: tuple[str, ...], k: int, mode: str, as_json: bool, **kwargs) -
 def stats(as_json: bool) -> None:
     """What the knowledge base holds."""
     with open_kb(readonly=True) as kb:
-        data = kb.stats()
+        data = kb.stats().to_json()
     if as_json:
         echo_json(data)
         return

@@ -31,7 +31,7 @@ def check(as_json: bool, repair: bool) -> None:
     with open_kb() as kb:
         actions = repair_kb(kb) if repair else []
         problems = run_checks(kb)
-        warnings = document_warnings(kb.conn) if all(p.ok for p in problems[:2]) else []
+        warnings = kb.read(document_warnings) if all(p.ok for p in problems[:2]) else []
     bad = [p for p in problems if not p.ok]
     if as_json:
         echo_json([p.to_json() for p in problems] + [w.to_json() for w in warnings])

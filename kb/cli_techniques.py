@@ -48,11 +48,9 @@ def recommend(description: tuple[str, ...], file, k: int, n_competitions: int, m
     DESCRIPTION is a one-line summary or a whole competition page (use --file for a page)."""
     text = file.read() if file else " ".join(description)
     profile = {k: kwargs.pop(k) for k in ("modality", "task_type", "metric_family", "year")}
-    filters = pop_filters(kwargs)
-    exclude = filters.pop("exclude_competition", None)
+    filters = pop_filters(kwargs)  # --exclude-competition also leaves that competition out of the similar ones
     with open_kb(readonly=True) as kb:
-        rec = kb.recommend(text, k=k, exclude_competition=exclude, mode=mode, competitions=n_competitions,
-                           **profile, **filters)
+        rec = kb.recommend(text, k=k, mode=mode, competitions=n_competitions, filters=filters, **profile)
     if as_json or fmt == "json":
         echo_json(rec.to_json())
     elif fmt == "markdown":
@@ -130,15 +128,13 @@ def techniques(category: str | None, candidates: bool, min_competitions: int, li
         _candidates(min_competitions, limit, as_json)
         return
     with open_kb(readonly=True) as kb:
-        counts = {r[0]: (r[1], r[2]) for r in kb.conn.execute(
-            "SELECT ct.technique, count(DISTINCT CASE WHEN ct.helped THEN c.document_id END),"
-            " count(DISTINCT CASE WHEN NOT ct.helped THEN c.document_id END)"
-            " FROM chunk_techniques ct JOIN chunks c ON c.id = ct.chunk_id GROUP BY ct.technique")}
+        counts = {t.name: (t.helped, t.not_helped) for t in kb.technique_counts()}
         vocab = kb.vocabulary
+    chosen = sorted((t for t in vocab if not category or t.category == category),
+                    key=lambda t: (t.category, -counts.get(t.name, (0, 0))[0], t.name))
     rows = [{"name": t.name, "category": t.category, "aliases": list(t.aliases), "description": t.description,
              "documents_helped": counts.get(t.name, (0, 0))[0], "documents_not_helped": counts.get(t.name, (0, 0))[1]}
-            for t in vocab if not category or t.category == category]
-    rows.sort(key=lambda r: (r["category"], -r["documents_helped"], r["name"]))
+            for t in chosen]
     if as_json:
         echo_json(rows)
         return
@@ -151,10 +147,8 @@ def techniques(category: str | None, candidates: bool, min_competitions: int, li
 
 
 def _candidates(min_competitions: int, limit: int, as_json: bool) -> None:
-    from kb.techniques.candidates import mine
-
     with open_kb(readonly=True) as kb:
-        found = mine(kb.conn, kb.vocabulary, min_competitions=min_competitions, limit=limit)
+        found = kb.technique_candidates(min_competitions=min_competitions, limit=limit)
     if as_json:
         echo_json([c.to_json() for c in found])
         return

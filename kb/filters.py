@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, fields, replace
 
-from kb.errors import KBError
+from kb.errors import BadInputError
 
 
-class FilterError(KBError):
-    exit_code = 2
+class FilterError(BadInputError):
+    """A filter kb does not know."""
 
 
 @dataclass(frozen=True)

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Collection
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-STOPWORDS = frozenset(
-    "a an and are as at be by for from has have how i in is it its of on or that the this to was were "
-    "what when where which who will with we our you your my me do does did not no can".split()
-)
-MAX_TERMS = 64
-
-
-def query_terms(text: str) -> list[str]:
-    """Words of a user query, lower-cased, stop-words dropped (kept if nothing else is left)."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    kept = [w for w in words if w not in STOPWORDS]
-    seen: dict[str, None] = {}
-    for w in kept or words:
-        seen.setdefault(w, None)
-    return list(seen)[:MAX_TERMS]
+from kb.terms import query_terms
 
 
 def fts_query(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kb.keyword import query_terms
+from kb.terms import query_stems
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -14,7 +14,7 @@ def best_window(text: str, query: str, width: int = 300) -> str:
     text = " ".join(text.split())
     if len(text) <= width:
         return text
-    terms = [t[:5] for t in query_terms(query) if len(t) > 2]
+    terms = query_stems(query)
     best_start, best_hits = 0, -1
     starts = [0] + [m.end() + 1 for m in re.finditer(r"[.!?]\s", text)]
     for s in starts:

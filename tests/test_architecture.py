@@ -13,8 +13,6 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("kb", "ingest")
 # code that uses a KnowledgeBase from outside: the packages, the app entry point, benchmarks and docs scripts
@@ -195,7 +193,6 @@ def private_reach_ins(path: Path, facade_private: set[str]) -> list[str]:
     return [f"{path.relative_to(ROOT)}:{line} {what}" for line, what in sorted(out)]
 
 
-@pytest.mark.xfail(strict=True, reason="app_queries.py and recommend/recommender.py use kb._lock")
 def test_nothing_outside_the_facade_touches_its_private_members():
     private = _facade_private_names()
     assert {"_lock", "_encode"} <= private  # the walk sees the facade's internals

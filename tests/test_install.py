@@ -99,4 +99,4 @@ def test_an_html_post_is_stored_when_trafilatura_cannot_be_imported(no_html_clea
     outcome = kb.add_document(FetchedDocument(url="https://ann.example/2021/fourth-place/", source="blog",
                                               raw=PAGE, content_type="text/html"))
     assert (outcome.status, outcome.reason) == ("new", "")
-    assert "target encoding" in kb.document("https://ann.example/2021/fourth-place/")["text"].lower()
+    assert "target encoding" in kb.document("https://ann.example/2021/fourth-place/").text.lower()

@@ -40,8 +40,8 @@ def test_a_catalog_writeup_already_imported_from_meta_kaggle_is_kept_once(kb, tm
     assert store.document_urls(kb.conn, stored["id"]) == [TOPIC_URL, WRITEUP_URL]
     assert store.find_same_document(kb.conn, [WRITEUP_URL])["id"] == stored["id"]
     assert stored["author"] == "Ann Alpha"  # Meta Kaggle has no author name; the write-up filled it in
-    assert "Lag features" in kb.document(TOPIC_URL)["text"]  # the copy stored first is the one kept
-    ranks = [(c["slug"], c["rank"]) for c in kb.document(TOPIC_URL)["competitions"]]
+    assert "Lag features" in kb.document(TOPIC_URL).text  # the copy stored first is the one kept
+    ranks = [(c.slug, c.rank) for c in kb.document(TOPIC_URL).competitions]
     assert ranks == [("shop-demand", 1)]
 
 
@@ -66,7 +66,7 @@ def test_the_same_text_under_another_url_of_the_same_source_is_one_document(kb):
                                    content_type="text/markdown")
     assert kb.add_document(first).status == "new"
     out = kb.add_document(same)
-    assert (out.status, out.reason, out.document_id) == ("unchanged", "duplicate", kb.document(first.url)["id"])
+    assert (out.status, out.reason, out.document_id) == ("unchanged", "duplicate", kb.document(first.url).id)
     assert "the same document as https://www.kaggle.com/c/x/discussion/1" in out.detail
     assert kb.add_document(other_source).status == "new"  # a copy elsewhere is another document
     assert kb.counts()["documents"] == 2

@@ -75,10 +75,10 @@ def test_catalog_crawl_stores_documents_with_catalog_ranks_and_a_rerun_fetches_n
     assert (d["new"], d["failed"], d["competitions"]) == (4, 0, 2)
     assert [x["reason"] for x in d["failures"]] == ["unsupported"]
     doc = kb.document("https://github.com/ann/sol")
-    assert doc["source"] == "github" and [(c["slug"], c["rank"]) for c in doc["competitions"]] == [("shop-demand", 2)]
+    assert doc.source == "github" and [(c.slug, c.rank) for c in doc.competitions] == [("shop-demand", 2)]
     kaggle = kb.document("https://www.kaggle.com/c/shop-demand/discussion/5000")
-    assert [(c["slug"], c["rank"]) for c in kaggle["competitions"]] == [("shop-demand", 1)]
-    assert (kaggle["title"], kaggle["author"], kaggle["date"]) == ("1st place", "Ann Example", "2021-05-02")
+    assert [(c.slug, c.rank) for c in kaggle.competitions] == [("shop-demand", 1)]
+    assert (kaggle.title, kaggle.author, kaggle.date) == ("1st place", "Ann Example", "2021-05-02")
     assert Frontier(kb.conn).status()["by_state"] == {"queued": 0, "done": 4, "failed": 0}
 
     sent = len(t.calls)

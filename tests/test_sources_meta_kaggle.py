@@ -138,8 +138,8 @@ def test_import_into_the_knowledge_base_and_rerun_changes_nothing(kb, tmp_path):
     assert (d["new"], d["failed"], summary.competitions) == (4, 1, 2)
     assert {f["reason"] for f in d["failures"]} == {"not_found", "malformed"}
     doc = kb.document(f"{BASE}shop-demand/discussion/5000")
-    assert doc["source"] == "kaggle" and "Lag features" in doc["text"]
-    assert [(c["slug"], c["rank"]) for c in doc["competitions"]] == [("shop-demand", 1)]
+    assert doc.source == "kaggle" and "Lag features" in doc.text
+    assert [(c.slug, c.rank) for c in doc.competitions] == [("shop-demand", 1)]
     assert d["embedded_chunks"] > 0
     again = ingest_meta_kaggle(kb, root).to_dict()
     assert (again["new"], again["changed"], again["unchanged"], again["embedded_chunks"]) == (0, 0, 4, 0)

@@ -1,4 +1,4 @@
-"""What recommendations aggregate over, read once from SQLite and cached until the data changes.
+"""What recommendations aggregate over, read once from SQLite (``corpus_data`` caches it in the knowledge base).
 
 Per document: the techniques it reports as helping / not helping (with how many of its sentences
 report each one as helping), its competitions and solution rank. Per catalog competition: its
@@ -32,7 +32,6 @@ class DocInfo:
 
 @dataclass
 class CorpusData:
-    version: tuple
     docs: dict[int, DocInfo]
     comp_docs: dict[str, set[int]]
     comp_profile: dict[str, tuple[str | None, str | None, str | None, int | None]]
@@ -107,12 +106,6 @@ def competition_text(row: sqlite3.Row | dict) -> str:
     return ". ".join(str(p).strip().rstrip(".") for p in parts) + "."
 
 
-def data_version(conn: sqlite3.Connection) -> tuple[int, int]:
-    """Changes when the database changed: commits by other connections (``PRAGMA data_version``) or
-    by this one (``total_changes``). Constant-time, unlike counting rows."""
-    return conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes
-
-
 def _facts(conn: sqlite3.Connection) -> tuple[set[int], dict[int, str], dict[int, int]]:
     """From :mod:`kb.docfacts`: documents that are not solution write-ups (they stay out of votes),
     write-ups whose text names another competition than the linked ones (they vote for the named
@@ -176,7 +169,7 @@ def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
     pairs = [(row[d], comp_index[slug]) for d in doc_ids for slug in docs[d].competitions if slug in comp_index]
     credit = [(c, tech_index[t], r) for r, c in pairs for t in helped.get(int(doc_ids[r]), ())]
     return CorpusData(
-        version=data_version(conn), docs=docs, comp_docs=dict(comp_docs),
+        docs=docs, comp_docs=dict(comp_docs),
         comp_profile={r["slug"]: (r["modality"], r["task_type"], r["metric_family"], r["year"]) for r in rows},
         comp_info={r["slug"]: r for r in rows}, comp_slugs=comp_slugs, comp_index=comp_index,
         doc_ids=np.asarray(doc_ids, dtype=np.int64), row=row,

@@ -11,13 +11,15 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kb import read
 from kb.filters import Filters, document_ids
 from kb.profile import infer_profile, modality_confidence, modality_scores
 from kb.recommend import scoring
-from kb.recommend.corpus import CorpusData, competition_centroids, competition_vectors, data_version, load_corpus_data
+from kb.recommend.corpus import CorpusData, competition_centroids, competition_vectors, load_corpus_data
 from kb.recommend.page import Page, ml_cues, read_page
 from kb.recommend.scoring import (
     TechniqueVote,
@@ -31,6 +33,9 @@ from kb.recommend.scoring import (
 )
 from kb.recommend.similar import Similarity, reason, similarity
 from kb.recommend.types import DocumentRef, Evidence, QueryProfile, Recommendation, SimilarCompetition, TechniqueScore
+
+if TYPE_CHECKING:
+    from kb.api import KnowledgeBase
 from kb.records import year_of
 
 WINDOW_WORDS = 150  # the model reads ~256 word pieces: a long page is encoded in windows and averaged
@@ -40,21 +45,17 @@ SHARES = 30  # techniques whose share among similar winners the answer reports
 NO_WRITEUPS = "No winning write-up matches these filters."
 
 
-def corpus_data(kb) -> CorpusData:  # noqa: ANN001
-    """Cached per KnowledgeBase; reloaded when the database changed."""
-    with kb._lock:
-        version = data_version(kb.conn)
-        cached = getattr(kb, "_corpus_data", None)
-        if cached is not None and cached.version == version:
-            return cached
-        data = load_corpus_data(kb.conn)
-        before = kb.conn.total_changes
-        competition_vectors(kb.conn, data, kb.embedder, store=not kb.readonly)
-        competition_centroids(kb.conn, data, kb.model_id, store=not kb.readonly)
-        if kb.conn.total_changes != before:  # our own vector writes do not make the data stale
-            data.version = (data.version[0], kb.conn.total_changes)
-        kb._corpus_data = data
-        return data
+def corpus_data(kb: KnowledgeBase) -> CorpusData:
+    """What recommendations aggregate over, kept by the knowledge base until its database changes (the
+    vectors it stores for competitions on the way do not count as a change)."""
+    return kb.cached("recommend.corpus", lambda: _load_corpus(kb))
+
+
+def _load_corpus(kb: KnowledgeBase) -> CorpusData:
+    data = kb.read(load_corpus_data)
+    competition_vectors(kb.conn, data, kb.embedder, store=not kb.readonly)
+    competition_centroids(kb.conn, data, kb.model_id, store=not kb.readonly)
+    return data
 
 
 def read_query(description: str, *, modality: str | None = None, task_type: str | None = None,
@@ -76,7 +77,7 @@ def read_query(description: str, *, modality: str | None = None, task_type: str 
     return page, profile, focus
 
 
-def query_vector(kb, text: str) -> np.ndarray:  # noqa: ANN001
+def query_vector(kb: KnowledgeBase, text: str) -> np.ndarray:
     """The mean of the query's window vectors, earlier windows (the description) counting more."""
     words = text.split()
     windows = [" ".join(words[i:i + WINDOW_WORDS]) for i in range(0, len(words), WINDOW_WORDS)][:MAX_WINDOWS]
@@ -87,7 +88,7 @@ def query_vector(kb, text: str) -> np.ndarray:  # noqa: ANN001
     return v / norm if norm > 0 else v
 
 
-def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | None = None,  # noqa: ANN001
+def recommend(kb: KnowledgeBase, description: str, k: int = 10, *, exclude_competition: str | None = None,
               mode: str = "hybrid", year: int | None = None, evidence_per_technique: int = 3,
               competitions: int = 10, exclude_documents: Collection[int] = (), modality: str | None = None,
               task_type: str | None = None, metric_family: str | None = None,
@@ -103,8 +104,7 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
     answer = partial(Recommendation, query=query, profile=profile, kept_sections=page.kept,
                      dropped_sections=page.dropped)
     qv = query_vector(kb, focus)
-    with kb._lock:
-        allowed = document_ids(kb.conn, filters)
+    allowed = kb.read(document_ids, filters)
     excluded = set(exclude_documents)
     if exclude_competition:
         excluded |= data.comp_docs.get(exclude_competition, set())
@@ -183,7 +183,7 @@ def _not_helped(data: CorpusData, mask: np.ndarray, comps: Sequence[int], n: int
     return out
 
 
-def _with_evidence(kb, data: CorpusData, votes: list[TechniqueVote], neighbours: list[tuple[int, float]],  # noqa: ANN001
+def _with_evidence(kb: KnowledgeBase, data: CorpusData, votes: list[TechniqueVote], neighbours: list[tuple[int, float]],
                    mask: np.ndarray, passages: set[int], k: int,
                    per_technique: int) -> list[tuple[TechniqueVote, tuple[Evidence, ...]]]:
     """The first ``k`` techniques that a write-up of a crediting neighbour can quote first-hand."""
@@ -202,7 +202,7 @@ def _with_evidence(kb, data: CorpusData, votes: list[TechniqueVote], neighbours:
     return out
 
 
-def _evidence(kb, data: CorpusData, votes: list[TechniqueVote], closeness: dict[int, float], top: float,  # noqa: ANN001
+def _evidence(kb: KnowledgeBase, data: CorpusData, votes: list[TechniqueVote], closeness: dict[int, float], top: float,
               mask: np.ndarray, passages: set[int]) -> dict[str, list[Evidence]]:
     """Candidate quotes: helped mentions in the allowed write-ups of the neighbours that credit each technique."""
     doc_comp: dict[int, int] = {}
@@ -220,55 +220,37 @@ def _evidence(kb, data: CorpusData, votes: list[TechniqueVote], closeness: dict[
     all_docs = sorted({d for docs in wanted.values() for d in docs})
     if not all_docs:
         return {}
-    rows: list[sqlite3.Row] = []
-    names = sorted(wanted)
-    with kb._lock:
-        for start in range(0, len(all_docs), 400):
-            part = all_docs[start:start + 400]
-            rows += kb.conn.execute(
-                "SELECT ct.technique, ct.chunk_id, ct.snippet, c.document_id, d.url, d.title, d.date, d.source"
-                " FROM chunk_techniques ct JOIN chunks c ON c.id = ct.chunk_id JOIN documents d ON d.id = c.document_id"
-                f" WHERE ct.helped = 1 AND ct.technique IN ({','.join('?' * len(names))})"
-                f" AND c.document_id IN ({','.join('?' * len(part))})", (*names, *part)).fetchall()
-        links = _links(kb.conn, all_docs)
+    mentions, links = kb.read(_mentions_and_links, sorted(wanted), all_docs)
     found: dict[str, list[Evidence]] = defaultdict(list)
-    for r in rows:
-        d = r["document_id"]
-        if d not in wanted.get(r["technique"], ()):
+    for m in mentions:
+        d = m.document_id
+        if d not in wanted.get(m.technique, ()):
             continue
-        quality = quote_quality(r["snippet"])
+        quality = quote_quality(m.snippet)
         if quality <= 0:
             continue
         c = doc_comp[d]
         slug = data.comp_slugs[c]
-        link = links.get((d, slug))
-        rank = link["rank"] if link else data.docs[d].best_rank
+        rank = links[(d, slug)] if (d, slug) in links else data.docs[d].best_rank
         weight = quality * (0.5 + closeness.get(c, 0.0) / top) * rank_weight(rank)
-        if r["chunk_id"] in passages:
+        if m.chunk_id in passages:
             weight *= 1.5  # the passage also matches the query
         info = data.comp_info.get(slug)
-        found[r["technique"]].append(Evidence(
-            url=r["url"], title=r["title"] or r["url"], competition=slug,
+        found[m.technique].append(Evidence(
+            url=m.url, title=m.title or m.url, competition=slug,
             competition_title=info["title"] if info else None, rank=rank,
-            year=(info["year"] if info else None) or year_of(r["date"]), snippet=r["snippet"], helped=True,
-            document_id=d, chunk_id=r["chunk_id"], weight=weight, source=r["source"]))
+            year=(info["year"] if info else None) or year_of(m.date), snippet=m.snippet, helped=True,
+            document_id=d, chunk_id=m.chunk_id, weight=weight, source=m.source))
     return found
 
 
-def _links(conn: sqlite3.Connection, doc_ids: list[int]) -> dict[tuple[int, str], sqlite3.Row]:
-    out: dict[tuple[int, str], sqlite3.Row] = {}
-    for start in range(0, len(doc_ids), 500):
-        part = doc_ids[start:start + 500]
-        marks = ",".join("?" * len(part))
-        for r in conn.execute(
-                "SELECT dc.document_id, dc.rank, co.slug FROM document_competitions dc"
-                f" JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id IN ({marks})"
-                " ORDER BY dc.rank IS NULL, dc.rank", part):
-            out.setdefault((r["document_id"], r["slug"]), r)
-    return out
+def _mentions_and_links(conn: sqlite3.Connection, techniques: list[str], doc_ids: list[int]
+                        ) -> tuple[list[read.HelpedMention], dict[tuple[int, str], int | None]]:
+    """The helped mentions of ``techniques`` in ``doc_ids`` and those documents' link ranks, in one snapshot."""
+    return read.helped_mentions(conn, techniques, doc_ids), read.link_ranks(conn, doc_ids)
 
 
-def _technique_score(kb, vote: TechniqueVote, evidence: tuple[Evidence, ...],  # noqa: ANN001
+def _technique_score(kb: KnowledgeBase, vote: TechniqueVote, evidence: tuple[Evidence, ...],
                      counts: dict[str, tuple[int, int]]) -> TechniqueScore:
     vocab = kb.vocabulary
     tech = vocab.by_name(vote.name) if vote.name in vocab else None
@@ -294,7 +276,7 @@ def _document_counts(data: CorpusData, mask: np.ndarray, neighbours: list[tuple[
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-def _similar_list(kb, data: CorpusData, sim: Similarity, order: np.ndarray, listable: np.ndarray,  # noqa: ANN001
+def _similar_list(kb: KnowledgeBase, data: CorpusData, sim: Similarity, order: np.ndarray, listable: np.ndarray,
                   with_writeups: np.ndarray, credited: np.ndarray, names: Sequence[str],
                   qprof: tuple[str | None, str | None, str | None], year: int | None, ranked: list[str],
                   mask: np.ndarray, limit: int, voters: list[int], floor: float) -> list[SimilarCompetition]:
@@ -306,7 +288,7 @@ def _similar_list(kb, data: CorpusData, sim: Similarity, order: np.ndarray, list
     chosen = sorted({*voters, *top}, key=lambda i: -sim.score[i])
     doc_ids = sorted({d for i in chosen for d in data.comp_docs.get(data.comp_slugs[i], ())
                       if d in data.row and mask[data.row[d]]})
-    titles = _titles(kb, doc_ids)
+    titles = kb.read(read.document_titles, doc_ids)
     for i in chosen:
         slug = data.comp_slugs[i]
         info = data.comp_info[slug]
@@ -322,14 +304,4 @@ def _similar_list(kb, data: CorpusData, sim: Similarity, order: np.ndarray, list
             reason=reason(qprof, data.comp_profile[slug], float(sim.text[i]), year, shared,
                           has_writeups=bool(with_writeups[i])),
             has_writeups=bool(with_writeups[i]), techniques=tuple(shared + others), document_refs=refs))
-    return out
-
-
-def _titles(kb, doc_ids: list[int]) -> dict[int, str]:  # noqa: ANN001
-    out: dict[int, str] = {}
-    with kb._lock:
-        for start in range(0, len(doc_ids), 500):
-            part = doc_ids[start:start + 500]
-            out.update(kb.conn.execute(
-                f"SELECT id, title FROM documents WHERE id IN ({','.join('?' * len(part))})", part).fetchall())
     return out
