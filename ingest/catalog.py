@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from kb import safe_yaml
 from kb.records import Competition
+from kb.text import safe_yaml
 
 log = logging.getLogger(__name__)
 

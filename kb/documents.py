@@ -10,11 +10,11 @@ import logging
 import sqlite3
 
 from kb import store
-from kb.chunking import chunk_text
 from kb.errors import ExtractError
 from kb.records import FetchedDocument, Outcome
-from kb.textclean import clean
-from kb.titles import document_title
+from kb.text.chunking import chunk_text
+from kb.text.clean import clean
+from kb.text.titles import document_title
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from kb.chunking import Chunk
 from kb.records import Competition, CompetitionLink
+from kb.text.chunking import Chunk
 
 
 def sha256(data: bytes | str) -> str:

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kb.chunking import Chunk, embedding_text
 from kb.dense import content_key
 from kb.embed import Embedder
 from kb.store import transaction
+from kb.text.chunking import Chunk, embedding_text
 
 
 def pending_chunks(conn: sqlite3.Connection, model: str) -> list[tuple[str, str]]:

@@ -261,7 +261,7 @@ def test_no_pickle_eval_exec_or_raw_html_in_the_code():
 def test_yaml_is_always_read_with_a_safe_loader():
     import yaml
 
-    from kb import safe_yaml
+    from kb.text import safe_yaml
 
     loader = safe_yaml._LOADER
     assert issubclass(loader, yaml.SafeLoader) or loader.__name__ == "CSafeLoader"

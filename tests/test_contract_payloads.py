@@ -40,7 +40,7 @@ from ingest.sources.kaggle import (
 from ingest.sources.kaggle_json import walk_messages
 from ingest.transport_requests import RequestsTransport
 from kb.records import CompetitionLink, FetchedDocument, Outcome
-from kb.titles import plain
+from kb.text.titles import plain
 from tests.fixtures import kaggle_payloads as kp
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "payloads"

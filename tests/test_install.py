@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kb.records import FetchedDocument
-from kb.textclean import clean
+from kb.text.clean import clean
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = (b"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Fourth place in the demand forecast</title>"
@@ -66,7 +66,7 @@ def test_every_imported_distribution_is_declared():
     declared = _declared()
     providers = importlib.metadata.packages_distributions()
     providers["lxml"] = ["lxml"]  # BeautifulSoup(html, "lxml") names the parser as a string
-    missing = {module: where for module, where in {**_third_party_imports(), "lxml": "kb/textclean_html.py"}.items()
+    missing = {module: where for module, where in {**_third_party_imports(), "lxml": "kb/text/html.py"}.items()
                if not {_normalise(d) for d in providers.get(module, [module])} & declared}
     assert missing == {}
 

@@ -17,7 +17,6 @@ from ingest.catalog import parse_catalog
 from ingest.mirror import load_manifest, safe_path
 from kb.api import MAX_QUERY_CHARS, KnowledgeBase, clean_query
 from kb.app_render import document_markdown, escape_markdown, highlight
-from kb.chunking import chunk_text, count_words
 from kb.documents import process
 from kb.embed import FakeEmbedder
 from kb.errors import EmptyQueryError, ExtractError
@@ -26,7 +25,8 @@ from kb.records import STATUSES, CompetitionLink, FetchedDocument
 from kb.snippets import best_window
 from kb.techniques.extract import extract
 from kb.techniques.vocab import load_vocabulary
-from kb.textclean import clean
+from kb.text.chunking import chunk_text, count_words
+from kb.text.clean import clean
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CONTENT_TYPES = st.sampled_from(["text/html", "text/markdown", "text/x-rst", "text/plain", "application/json",

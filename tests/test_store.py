@@ -3,9 +3,9 @@ import sqlite3
 import pytest
 
 from kb import db, store
-from kb.chunking import Chunk
 from kb.migrations import MIGRATIONS
 from kb.records import Competition, CompetitionLink
+from kb.text.chunking import Chunk
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
 from kb.records import CompetitionLink
-from kb.titles import document_title, plain
+from kb.text.titles import document_title, plain
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-from kb import safe_yaml
 from kb.config import REPO_ROOT
 from kb.errors import KBError
 from kb.techniques.matcher import Matcher, alias_key
+from kb.text import safe_yaml
 
 CATEGORIES: tuple[str, ...] = (
     "validation", "features", "models", "training", "augmentation",

@@ -1,4 +1,4 @@
-"""Heading-aware chunking of the markdown-lite text produced by :mod:`kb.textclean`.
+"""Heading-aware chunking of the markdown-lite text produced by :mod:`kb.text.clean`.
 
 The text is cut into sections at ``#`` headings (the heading stack gives each section its path),
 and each section's paragraphs are packed into passages of about ``target_words``. Rules:

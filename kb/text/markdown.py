@@ -12,9 +12,9 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
-from kb import safe_yaml
-from kb.textclean_common import collapse, fence
-from kb.textclean_html import fragment_to_lite
+from kb.text import safe_yaml
+from kb.text.common import collapse, fence
+from kb.text.html import fragment_to_lite
 
 _YAML_FM = re.compile(r"\A---[ \t]*\n(.*?)^(?:---|\.\.\.)[ \t]*$\n?", re.S | re.M)
 _TOML_FM = re.compile(r"\A\+\+\+[ \t]*\n(.*?)^\+\+\+[ \t]*$\n?", re.S | re.M)

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from kb.errors import ExtractError
-from kb.textclean_common import first_heading, normalize
-from kb.textclean_decode import binary_reason, decode_bytes, looks_binary
-from kb.textclean_html import page_meta, page_title, parse, soup_to_lite, trafilatura_markdown
-from kb.textclean_markdown import markdown_to_lite, split_front_matter
-from kb.textclean_plain import plain_to_lite
-from kb.textclean_rst import rst_to_lite
+from kb.text.common import first_heading, normalize
+from kb.text.decode import binary_reason, decode_bytes, looks_binary
+from kb.text.html import page_meta, page_title, parse, soup_to_lite, trafilatura_markdown
+from kb.text.markdown import markdown_to_lite, split_front_matter
+from kb.text.plain import plain_to_lite
+from kb.text.rst import rst_to_lite
 
 __all__ = ["CleanDoc", "clean", "decode_bytes", "guess_language", "looks_binary"]
 

@@ -8,7 +8,7 @@ import re
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import CData, Comment, Declaration, Doctype, ProcessingInstruction
 
-from kb.textclean_common import collapse, fence, strip_inline_markdown
+from kb.text.common import collapse, fence, strip_inline_markdown
 
 log = logging.getLogger(__name__)
 

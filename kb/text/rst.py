@@ -8,7 +8,7 @@ import re
 
 from docutils import nodes
 
-from kb.textclean_common import collapse, fence
+from kb.text.common import collapse, fence
 
 log = logging.getLogger(__name__)
 
