@@ -39,8 +39,8 @@ def instrument(watch: Stopwatch) -> None:
     import kb.dense
     import kb.documents
     import kb.enrich
-    import kb.store
-    import kb.vectors
+    import kb.store.vectors
+    import kb.store.write
 
     watch.wrap(ingest.mirror_ingest, "_document", "fetch (mirror read)")
     clean = kb.documents.clean
@@ -56,10 +56,10 @@ def instrument(watch: Stopwatch) -> None:
     watch.wrap(kb.documents, "clean", "clean")
     watch.wrap(kb.documents, "chunk_text", "chunk")
     watch.wrap(kb.documents, "process", "store (process total)")
-    watch.wrap(kb.store, "save_document", "sqlite save_document")
+    watch.wrap(kb.store.write, "save_document", "sqlite save_document")
     watch.wrap(kb.enrich, "enrich", "enrich (profiles + tagging)")
-    watch.wrap(kb.vectors, "pending_chunks", "pending_chunks query")
-    watch.wrap(kb.vectors, "embed_pending", "embed_pending total")
+    watch.wrap(kb.store.vectors, "pending_chunks", "pending_chunks query")
+    watch.wrap(kb.store.vectors, "embed_pending", "embed_pending total")
     watch.wrap(kb.dense, "write_index", "index build")
 
 

@@ -73,8 +73,8 @@ def measure(home: Path) -> dict:
 
     from kb import keyword
     from kb.api import KnowledgeBase
-    from kb.cache import data_version
     from kb.filters import Filters, chunk_ids
+    from kb.store.cache import data_version
 
     out: dict = {}
     t0 = time.perf_counter()

@@ -97,8 +97,8 @@ class RandomEmbedder:
 
 def store_competition_vectors(path: Path) -> None:
     """What an ingest leaves behind for ``recommend``: a stored vector per competition description."""
-    from kb import db
     from kb.recommend.corpus import competition_vectors, load_corpus_data
+    from kb.store import db
 
     conn = db.connect(path)
     competition_vectors(conn, load_corpus_data(conn), RandomEmbedder(), store=True)
@@ -107,8 +107,8 @@ def store_competition_vectors(path: Path) -> None:
 
 def open_bulk(path: Path) -> sqlite3.Connection:
     """The KB schema (via migrations) on a connection tuned for one big load."""
-    from kb import db
-    from kb.migrations import MIGRATIONS
+    from kb.store import db
+    from kb.store.schema import MIGRATIONS
 
     conn = db.connect(path)
     db.migrate(conn, MIGRATIONS)

@@ -23,7 +23,16 @@ from kb.errors import (
 )
 from kb.filters import FilterError, Filters
 from kb.progress import ProgressFactory
-from kb.read import (
+from kb.recommend.types import (
+    DocumentRef,
+    Evidence,
+    QueryProfile,
+    Recommendation,
+    SimilarCompetition,
+    TechniqueScore,
+)
+from kb.records import Competition, CompetitionLink, FetchedDocument, Outcome
+from kb.store.read import (
     CompetitionInfo,
     CorpusStats,
     Document,
@@ -36,15 +45,6 @@ from kb.read import (
     ModalityCoverage,
     TechniqueCount,
 )
-from kb.recommend.types import (
-    DocumentRef,
-    Evidence,
-    QueryProfile,
-    Recommendation,
-    SimilarCompetition,
-    TechniqueScore,
-)
-from kb.records import Competition, CompetitionLink, FetchedDocument, Outcome
 from kb.techniques.candidates import Candidate as TechniqueCandidate
 from kb.techniques.vocab import Technique, Vocabulary, VocabularyError
 

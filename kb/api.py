@@ -22,17 +22,27 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
-from kb import db, dense, keyword, migrations, rank, read, snippets, store, vectors
-from kb.cache import VersionedCache
+from kb import dense, keyword, rank, snippets
 from kb.config import Settings, load_settings
 from kb.docfacts import facts_counts
 from kb.embed import Embedder, make_embedder
-from kb.errors import BadInputError, EmptyQueryError, IndexCorruptError, IndexMismatchError, KBError, NotBuiltError
+from kb.errors import BadInputError, EmptyQueryError, IndexCorruptError, IndexMismatchError, NotBuiltError
 from kb.filters import Filters, chunk_ids
 from kb.progress import ProgressFactory, no_progress
-from kb.read import CompetitionInfo, CorpusStats, Document, DocumentHead, DocumentLink, FilterOptions, TechniqueCount
 from kb.recommend.types import Recommendation
 from kb.records import Competition, FetchedDocument, Outcome
+from kb.store import open_database, read, vectors, write
+from kb.store.cache import VersionedCache
+from kb.store.db import transaction
+from kb.store.read import (
+    CompetitionInfo,
+    CorpusStats,
+    Document,
+    DocumentHead,
+    DocumentLink,
+    FilterOptions,
+    TechniqueCount,
+)
 from kb.techniques.candidates import Candidate
 from kb.techniques.vocab import Vocabulary
 from kb.terms import query_terms
@@ -142,7 +152,7 @@ class KnowledgeBase:
             settings.home.mkdir(parents=True, exist_ok=True)
         elif not settings.db_path.exists():
             raise NotBuiltError(f"no knowledge base at {settings.home}; build it with `kb ingest mirror DIR`")
-        self.conn: sqlite3.Connection = _open_database(settings, readonly)
+        self.conn: sqlite3.Connection = open_database(settings.db_path, readonly=readonly)
         self._embedder = embedder
         self._dense: dense.DenseIndex | None = None
         self._unloadable_mtime: float | None = None  # a swapped-in index file that would not load
@@ -221,9 +231,9 @@ class KnowledgeBase:
     # -- writing ----------------------------------------------------------------------------
     def upsert_competitions(self, competitions: Sequence[Competition]) -> int:
         """Insert or update competitions by slug (fields that are None keep their stored value); returns how many."""
-        with store.transaction(self.conn):
+        with transaction(self.conn):
             for comp in competitions:
-                store.upsert_competition(self.conn, comp)
+                write.upsert_competition(self.conn, comp)
         return len(competitions)
 
     def add_document(self, doc: FetchedDocument) -> Outcome:
@@ -247,12 +257,12 @@ class KnowledgeBase:
     def rebuild_index(self, *, keyword_too: bool = False) -> dense.IndexMeta:
         """Rebuild the vector index (and optionally the keyword index) from SQLite."""
         if keyword_too:
-            with store.transaction(self.conn):
-                store.rebuild_fts(self.conn)
+            with transaction(self.conn):
+                write.rebuild_fts(self.conn)
         ids, vecs, keys = vectors.index_rows(self.conn, self.model_id)
         if len(ids) == 0:
             raise NotBuiltError("there are no embedded passages yet; run `kb ingest mirror DIR` first")
-        meta = dense.write_index(self.settings.index_dir, ids, vecs, self.model_id, store.now(), keys=keys)
+        meta = dense.write_index(self.settings.index_dir, ids, vecs, self.model_id, write.now(), keys=keys)
         with self._lock:
             self._dense = None
         return meta
@@ -269,7 +279,7 @@ class KnowledgeBase:
             return self.rebuild_index()
         if not plan.empty:
             add_ids, add_vecs, add_keys = vectors.index_rows(self.conn, self.model_id, only=plan.add)
-            meta = dense.add_vectors(self.settings.index_dir, add_ids, add_vecs, self.model_id, store.now(),
+            meta = dense.add_vectors(self.settings.index_dir, add_ids, add_vecs, self.model_id, write.now(),
                                      keys=add_keys, remove=plan.remove)
         with self._lock:
             self._dense = None
@@ -316,7 +326,7 @@ class KnowledgeBase:
     def read(self, query: Callable[Concatenate[sqlite3.Connection, P], T], /, *args: P.args,
              **kwargs: P.kwargs) -> T:
         """``query(conn, *args, **kwargs)`` under the lock and in one read snapshot, so that what it reads
-        together comes from one version of the database (the queries are in :mod:`kb.read`)."""
+        together comes from one version of the database (the queries are in :mod:`kb.store.read`)."""
         with self._lock, self._snapshot():
             return query(self.conn, *args, **kwargs)
 
@@ -446,7 +456,7 @@ class KnowledgeBase:
 
     def best_link(self, document_id: int, prefer: str | None = None) -> DocumentLink | None:
         """The document's competition as results show it (``prefer``'s first, then the best ranked); see
-        :func:`kb.read.best_link`."""
+        :func:`kb.store.read.best_link`."""
         return self.read(read.best_link, document_id, prefer)
 
     def document(self, url_or_id: str | int) -> Document | None:
@@ -549,22 +559,3 @@ def _check_profile(modality: str | None, task_type: str | None, metric_family: s
                                  ("metric family", metric_family, METRIC_FAMILIES)):
         if value is not None and value not in allowed:
             raise BadInputError(f"unknown {name} {value!r}: choose from {', '.join(allowed)}")
-
-
-def _open_database(settings: Settings, readonly: bool) -> sqlite3.Connection:
-    """Connect and migrate; a damaged or foreign file is a KBError saying how to rebuild, not a traceback."""
-    conn = None
-    try:
-        conn = db.connect(settings.db_path, readonly=readonly)
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        if not readonly:
-            db.migrate(conn, migrations.MIGRATIONS)
-        return conn
-    except sqlite3.DatabaseError as e:
-        if conn is not None:
-            conn.close()
-        if isinstance(e, sqlite3.OperationalError):  # locked, or an unreadable folder: not damage
-            raise
-        raise KBError(f"{settings.db_path} is damaged or not a kb database ({e}); move it aside and "
-                      "rebuild with `kb ingest mirror DIR`") from e
-

@@ -261,7 +261,7 @@ def _document_warnings(conn: sqlite3.Connection) -> list[DocumentWarning]:
 
 def delete_orphans(conn: sqlite3.Connection) -> int:
     """Delete rows whose parent row is gone; returns how many."""
-    from kb.store import transaction
+    from kb.store.db import transaction
 
     rows = [(r[0], r[1]) for r in conn.execute("PRAGMA foreign_key_check").fetchall() if r[1] is not None]
     with transaction(conn):
@@ -280,7 +280,8 @@ def repair(kb: KnowledgeBase) -> list[str]:
     if not check_orphans(conn).ok:
         done.append(f"deleted {delete_orphans(conn)} orphan rows")
     if not check_keyword_index(conn).ok:
-        from kb.store import rebuild_fts, transaction
+        from kb.store.db import transaction
+        from kb.store.write import rebuild_fts
 
         with transaction(conn):
             done.append(f"rebuilt the keyword index ({rebuild_fts(conn)} passages)")

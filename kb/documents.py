@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from kb import store
 from kb.errors import ExtractError
 from kb.records import FetchedDocument, Outcome
+from kb.store import write
+from kb.store.db import transaction
 from kb.text.chunking import chunk_text
 from kb.text.clean import clean
 from kb.text.titles import document_title
@@ -28,17 +29,17 @@ def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
     from the same source — is kept once: ``doc.url`` is remembered as another URL of it, its links
     are added, and the outcome is ``unchanged`` with reason ``duplicate``.
     """
-    raw_hash = store.sha256(doc.raw)
-    existing = store.find_document(conn, doc.url)
+    raw_hash = write.sha256(doc.raw)
+    existing = write.find_document(conn, doc.url)
     if existing is None:
-        same = store.find_same_document(conn, (doc.url, *doc.same_as))
+        same = write.find_same_document(conn, (doc.url, *doc.same_as))
         if same is not None:
             return _duplicate(conn, doc, same)
     elif existing["raw_sha256"] == raw_hash:
-        with store.transaction(conn):
-            store.link_document(conn, existing["id"], doc.links)
-            store.remember_urls(conn, existing["id"], doc.same_as)
-            store.touch_document(conn, existing["id"])
+        with transaction(conn):
+            write.link_document(conn, existing["id"], doc.links)
+            write.remember_urls(conn, existing["id"], doc.same_as)
+            write.touch_document(conn, existing["id"])
         return Outcome(doc.url, "unchanged", document_id=existing["id"])
     try:
         cleaned = clean(doc.raw, doc.content_type, url=doc.url, declared_charset=doc.charset)
@@ -49,20 +50,20 @@ def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
         return Outcome(doc.url, "failed", reason="parse", detail=f"{type(e).__name__}: {e}")
     if len(cleaned.text.strip()) < MIN_TEXT_CHARS:
         return Outcome(doc.url, "failed", reason="empty", detail=f"only {len(cleaned.text.strip())} characters of text")
-    if existing is None and (twin := store.find_same_text(conn, store.sha256(cleaned.text), doc.source)):
+    if existing is None and (twin := write.find_same_text(conn, write.sha256(cleaned.text), doc.source)):
         return _duplicate(conn, doc, twin)
     chunks = chunk_text(cleaned.text)
     title = document_title(doc.title, cleaned.title, doc.url, doc.links)
-    row = store.DocumentRow(
+    row = write.DocumentRow(
         url=doc.url, source=doc.source, title=title, author=doc.author or cleaned.meta.get("author"),
         date=doc.date or cleaned.meta.get("date"), content_type=doc.content_type, raw_sha256=raw_hash,
         text=cleaned.text, language=cleaned.language, license=doc.license, site=doc.site,
         fetched_url=doc.fetched_url,
     )
-    with store.transaction(conn):
-        doc_id, was_new = store.save_document(conn, row, chunks)
-        store.link_document(conn, doc_id, doc.links)
-        store.remember_urls(conn, doc_id, doc.same_as)
+    with transaction(conn):
+        doc_id, was_new = write.save_document(conn, row, chunks)
+        write.link_document(conn, doc_id, doc.links)
+        write.remember_urls(conn, doc_id, doc.same_as)
     return Outcome(doc.url, "new" if was_new else "changed", document_id=doc_id, chunks=len(chunks))
 
 
@@ -70,12 +71,12 @@ def _duplicate(conn: sqlite3.Connection, doc: FetchedDocument, same: sqlite3.Row
     """Keep the stored copy; remember this URL (and its other URLs) for it and add this copy's links.
 
     A link without a rank adds nothing to a competition the stored copy is already linked to."""
-    with store.transaction(conn):
-        store.remember_urls(conn, same["id"], (doc.url, *doc.same_as))
-        linked = store.linked_slugs(conn, same["id"])
-        store.link_document(conn, same["id"], [lk for lk in doc.links
+    with transaction(conn):
+        write.remember_urls(conn, same["id"], (doc.url, *doc.same_as))
+        linked = write.linked_slugs(conn, same["id"])
+        write.link_document(conn, same["id"], [lk for lk in doc.links
                                                if lk.rank is not None or lk.slug.strip().lower() not in linked])
-        store.fill_missing(conn, same["id"], author=doc.author, date=doc.date)
-        store.touch_document(conn, same["id"])
+        write.fill_missing(conn, same["id"], author=doc.author, date=doc.date)
+        write.touch_document(conn, same["id"])
     return Outcome(doc.url, "unchanged", reason="duplicate", detail=f"the same document as {same['url']}",
                    document_id=same["id"])

@@ -125,7 +125,7 @@ def front_end_violations(path: Path, forbidden: set[str]) -> list[str]:
 
 def test_the_app_and_the_cli_use_only_the_public_api():
     forbidden = sql_modules()
-    assert {"kb.read", "kb.db"} <= forbidden  # the walk finds the modules that run SQL
+    assert {"kb.store.read", "kb.store.db"} <= forbidden  # the walk finds the modules that run SQL
     assert "kb/app_ui.py" in FRONT_ENDS or "kb/app/ui.py" in FRONT_ENDS
     found = {f: v for f in FRONT_ENDS if (v := front_end_violations(ROOT / f, forbidden))}
     assert found == {}
@@ -133,10 +133,10 @@ def test_the_app_and_the_cli_use_only_the_public_api():
 
 def test_a_front_end_that_runs_sql_is_caught(tmp_path):
     view = tmp_path / "view.py"
-    view.write_text("from kb.read import counts\nfrom kb import read\n\ndef f(kb):\n"
+    view.write_text("from kb.store.read import counts\nfrom kb.store import read\n\ndef f(kb):\n"
                     "    return kb.conn.execute('SELECT 1')\n", encoding="utf-8")
-    assert front_end_violations(view, {"kb.read"}) == ["1: imports kb.read", "2: imports kb.read", "5: .execute",
-                                                       "5: .conn"]
+    assert front_end_violations(view, {"kb.store.read"}) == ["1: imports kb.store.read", "2: imports kb.store.read",
+                                                             "5: .execute", "5: .conn"]
 
 
 # -- what the widened API answers ---------------------------------------------------------------------------

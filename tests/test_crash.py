@@ -227,7 +227,7 @@ def test_killed_ingests_rerun_to_the_same_knowledge_base(big_mirror, clean_run, 
 
 
 @pytest.mark.parametrize(("module", "name", "nth", "when"), [
-    ("kb.store", "link_document", 9, "before"),  # inside a document's transaction
+    ("kb.store.write", "link_document", 9, "before"),  # inside a document's transaction
     ("kb.enrich", "transaction", 1, "after"),  # while tagging techniques
     ("kb.embed", "FakeEmbedder.encode", 1, "before"),  # while embedding
     ("kb.dense", "write_index", 1, "before"),  # before the first index is written

@@ -372,20 +372,20 @@ def test_recommend_filters_and_k(built_kb):
 
 
 def test_corpus_data_is_cached_until_any_connection_writes(built_kb):
-    from kb import store
     from kb.api import KnowledgeBase
     from kb.embed import FakeEmbedder
     from kb.recommend.recommender import corpus_data
+    from kb.store.db import transaction
 
     first = corpus_data(built_kb)
     assert corpus_data(built_kb) is first
     other = KnowledgeBase.open(built_kb.settings.home, embedder=FakeEmbedder(), model="fake")
-    with store.transaction(other.conn):
+    with transaction(other.conn):
         other.conn.execute("UPDATE documents SET title = 'changed elsewhere' WHERE id = 1")
     other.close()
     second = corpus_data(built_kb)
     assert second is not first
-    with store.transaction(built_kb.conn):
+    with transaction(built_kb.conn):
         built_kb.conn.execute("UPDATE documents SET title = 'changed here' WHERE id = 1")
     assert corpus_data(built_kb) is not second
 

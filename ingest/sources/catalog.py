@@ -9,7 +9,7 @@ from ingest.sources import source_for_url
 from ingest.sources.base import Target
 from kb.api import KnowledgeBase
 from kb.records import Outcome
-from kb.store import transaction
+from kb.store.db import transaction
 
 
 def fetch_catalog(fetcher: Fetcher, url: str = CATALOG_URL) -> str:

@@ -20,7 +20,8 @@ import numpy as np
 
 from kb.docfacts import has_facts, load_facts
 from kb.recommend.scoring import TechniqueMatrix, prominence
-from kb.store import sha256, transaction
+from kb.store.db import transaction
+from kb.store.write import sha256
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb import read
 from kb.filters import Filters, document_ids
 from kb.profile import infer_profile, modality_confidence, modality_scores
 from kb.recommend import scoring
@@ -33,6 +32,7 @@ from kb.recommend.scoring import (
 )
 from kb.recommend.similar import Similarity, reason, similarity
 from kb.recommend.types import DocumentRef, Evidence, QueryProfile, Recommendation, SimilarCompetition, TechniqueScore
+from kb.store import read
 
 if TYPE_CHECKING:
     from kb.api import KnowledgeBase

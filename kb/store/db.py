@@ -1,6 +1,6 @@
 """SQLite connection and the migration runner (migrations are applied on open, each in a transaction).
 
-The runner knows no schema: it is handed the numbered migrations (``kb.migrations.MIGRATIONS``).
+The runner knows no schema: it is handed the numbered migrations (``kb.store.schema.MIGRATIONS``).
 """
 
 from __future__ import annotations
@@ -69,3 +69,17 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> list[i
         log.info("applied migration %04d %s", number, name)
         ran.append(number)
     return ran
+
+
+class transaction:
+    """``with transaction(conn):`` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -9,7 +9,7 @@ import numpy as np
 
 from kb.dense import content_key
 from kb.embed import Embedder
-from kb.store import transaction
+from kb.store.db import transaction
 from kb.text.chunking import Chunk, embedding_text
 
 

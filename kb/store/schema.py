@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from kb.db import Migration
+from kb.store.db import Migration
 
 MIGRATIONS: list[Migration] = []  # in number order
 

@@ -1,4 +1,6 @@
-"""Writes to the SQLite store: competitions, documents with their chunks, links. One transaction each."""
+"""Writes to the SQLite store: competitions, documents with their chunks, links, other URLs, the keyword index.
+
+Callers wrap them in :func:`kb.store.db.transaction` (one per document)."""
 
 from __future__ import annotations
 
@@ -20,20 +22,6 @@ def sha256(data: bytes | str) -> str:
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class transaction:
-    """``with transaction(conn):`` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
 _COMP_FIELDS = ("title", "description", "kind", "metric", "year", "team_count", "prize", "url",
