@@ -36,9 +36,9 @@ clean_by_type: dict[str, float] = {}
 def instrument(watch: Stopwatch) -> None:
     """Time the stages of an ingest by wrapping the module functions the pipeline looks up."""
     import ingest.mirror_ingest
-    import kb.dense
     import kb.documents
     import kb.enrich
+    import kb.search.dense
     import kb.store.vectors
     import kb.store.write
 
@@ -60,7 +60,7 @@ def instrument(watch: Stopwatch) -> None:
     watch.wrap(kb.enrich, "enrich", "enrich (profiles + tagging)")
     watch.wrap(kb.store.vectors, "pending_chunks", "pending_chunks query")
     watch.wrap(kb.store.vectors, "embed_pending", "embed_pending total")
-    watch.wrap(kb.dense, "write_index", "index build")
+    watch.wrap(kb.search.dense, "write_index", "index build")
 
 
 def run_backend(backend: str, root: Path, home: Path, evaluate: bool, limit: int | None = None) -> dict:

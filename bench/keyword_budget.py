@@ -1,4 +1,4 @@
-"""Keyword search latency with and without the match budget (`kb.keyword.MATCH_BUDGET`).
+"""Keyword search latency with and without the match budget (`kb.search.keyword.MATCH_BUDGET`).
 
 Needs the synthetic KBs that `bench/search_latency.py` builds under /tmp/kb-bench/<n>.
 
@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from kb import keyword
+from kb.search import keyword
 
 ROOT = Path("/tmp/kb-bench")
 SCALES = ("10000", "100000", "1000000")

@@ -71,9 +71,9 @@ def measure(home: Path) -> dict:
     """Runs in the subprocess: open like the app, then time warm queries and their parts."""
     import numpy as np
 
-    from kb import keyword
     from kb.api import KnowledgeBase
-    from kb.filters import Filters, chunk_ids
+    from kb.search import keyword
+    from kb.search.filters import Filters, chunk_ids
     from kb.store.cache import data_version
 
     out: dict = {}

@@ -120,7 +120,7 @@ def open_bulk(path: Path) -> sqlite3.Connection:
 
 def build(home: Path, n: int, *, seed: int = 0, log=print) -> dict:  # noqa: ANN001
     """Create (or reuse, if already built with these settings) a synthetic KB of ``n`` passages."""
-    from kb import dense
+    from kb.search import dense
 
     stamp = home / STAMP
     want = {"version": BUILD_VERSION, "n": n, "seed": seed}

@@ -7,9 +7,8 @@ line needs.
 
 import logging
 
-from kb.api import KnowledgeBase, Passage, SearchResult, Stats, SyncReport
+from kb.api import KnowledgeBase, Stats, SyncReport
 from kb.config import Settings, load_settings
-from kb.dense import DenseIndex, IndexMeta
 from kb.embed_base import Embedder
 from kb.errors import (
     BadInputError,
@@ -21,7 +20,6 @@ from kb.errors import (
     KBError,
     NotBuiltError,
 )
-from kb.filters import FilterError, Filters
 from kb.progress import ProgressFactory
 from kb.recommend.types import (
     DocumentRef,
@@ -32,6 +30,9 @@ from kb.recommend.types import (
     TechniqueScore,
 )
 from kb.records import Competition, CompetitionLink, FetchedDocument, Outcome
+from kb.search.dense import DenseIndex, IndexMeta
+from kb.search.engine import Passage, SearchResult
+from kb.search.filters import FilterError, Filters
 from kb.store.read import (
     CompetitionInfo,
     CorpusStats,

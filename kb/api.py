@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -22,15 +21,16 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
-from kb import dense, keyword, rank, snippets
 from kb.config import Settings, load_settings
 from kb.docfacts import facts_counts
 from kb.embed import Embedder, make_embedder
-from kb.errors import BadInputError, EmptyQueryError, IndexCorruptError, IndexMismatchError, NotBuiltError
-from kb.filters import Filters, chunk_ids
+from kb.errors import BadInputError, IndexMismatchError, NotBuiltError
 from kb.progress import ProgressFactory, no_progress
 from kb.recommend.types import Recommendation
 from kb.records import Competition, FetchedDocument, Outcome
+from kb.search import dense, engine, keyword
+from kb.search.engine import CANDIDATES, MODES, SearchResult, clean_query
+from kb.search.filters import Filters, chunk_ids
 from kb.store import open_database, read, vectors, write
 from kb.store.cache import VersionedCache
 from kb.store.db import transaction
@@ -38,61 +38,18 @@ from kb.store.read import (
     CompetitionInfo,
     CorpusStats,
     Document,
-    DocumentHead,
     DocumentLink,
     FilterOptions,
     TechniqueCount,
 )
 from kb.techniques.candidates import Candidate
 from kb.techniques.vocab import Vocabulary
-from kb.terms import query_terms
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 log = logging.getLogger("kb")
 
-MAX_QUERY_CHARS = 4000
-CANDIDATES = 200
-MODES = ("hybrid", "dense", "keyword")
-SWAP_RETRIES = 20  # x SWAP_WAIT: how long a reader waits for a half-swapped index to settle
-SWAP_WAIT = 0.05
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A passage of a search result: where it sits in the write-up and the window that matches the query."""
-
-    chunk_id: int
-    heading_path: str
-    snippet: str
-    score: float
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """One document, ranked by its best passage; ``snippet``/``chunk_id``/``heading_path`` are that
-    passage's, ``passages`` the best ones (as many as ``search(passages=N)`` asked for)."""
-
-    url: str
-    title: str
-    source: str
-    competition: str | None
-    competition_title: str | None
-    rank: int | None
-    score: float
-    snippet: str
-    document_id: int
-    chunk_id: int
-    heading_path: str
-    year: int | None
-    passages: tuple[Passage, ...] = ()
-
-    def to_json(self) -> dict:
-        """The ``kb search --json`` result (README, "Output contracts")."""
-        return {"url": self.url, "title": self.title, "source": self.source, "competition": self.competition,
-                "competition_title": self.competition_title, "rank": self.rank, "score": self.score,
-                "snippet": self.snippet}
 
 
 @dataclass(frozen=True)
@@ -129,15 +86,6 @@ class SyncReport:
     index: dense.IndexMeta | None = None
 
 
-def clean_query(query: str) -> str:
-    if query is None or not str(query).strip():
-        raise EmptyQueryError("the query is empty: type a few words to search for")
-    q = " ".join(str(query).split())
-    if not query_terms(q):
-        raise EmptyQueryError("the query has no words to search for (only punctuation or symbols)")
-    return q[:MAX_QUERY_CHARS]
-
-
 class KnowledgeBase:
     """The knowledge base in one KB_HOME folder. Open with :meth:`open`; close it, or use it as a context manager.
 
@@ -154,8 +102,7 @@ class KnowledgeBase:
             raise NotBuiltError(f"no knowledge base at {settings.home}; build it with `kb ingest mirror DIR`")
         self.conn: sqlite3.Connection = open_database(settings.db_path, readonly=readonly)
         self._embedder = embedder
-        self._dense: dense.DenseIndex | None = None
-        self._unloadable_mtime: float | None = None  # a swapped-in index file that would not load
+        self._dense = dense.IndexHandle(settings.index_dir)
         self._vocabulary: Vocabulary | None = None
         self._query_cache: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
@@ -198,23 +145,7 @@ class KnowledgeBase:
         load is retried briefly; if it keeps failing, the index already loaded goes on answering.
         """
         with self._lock:
-            path = self.settings.index_dir / dense.INDEX_FILE
-            mtime = path.stat().st_mtime if path.exists() else None
-            if self._dense is not None and mtime is not None and mtime in (self._dense.mtime, self._unloadable_mtime):
-                return self._dense
-            for attempt in range(SWAP_RETRIES):
-                try:
-                    self._dense = dense.DenseIndex.load(self.settings.index_dir, self.model_id)
-                    return self._dense
-                except IndexCorruptError:
-                    if attempt == SWAP_RETRIES - 1:
-                        if self._dense is None:
-                            raise
-                        log.warning("the new vector index does not load; still searching the previous one")
-                        self._unloadable_mtime = mtime
-                        return self._dense
-                    time.sleep(SWAP_WAIT)
-            raise AssertionError("unreachable")
+            return self._dense.get(self.model_id)
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -264,7 +195,7 @@ class KnowledgeBase:
             raise NotBuiltError("there are no embedded passages yet; run `kb ingest mirror DIR` first")
         meta = dense.write_index(self.settings.index_dir, ids, vecs, self.model_id, write.now(), keys=keys)
         with self._lock:
-            self._dense = None
+            self._dense.forget()
         return meta
 
     def update_index(self) -> dense.IndexMeta:
@@ -282,7 +213,7 @@ class KnowledgeBase:
             meta = dense.add_vectors(self.settings.index_dir, add_ids, add_vecs, self.model_id, write.now(),
                                      keys=add_keys, remove=plan.remove)
         with self._lock:
-            self._dense = None
+            self._dense.forget()
         return meta
 
     def sync(self, progress: ProgressFactory = no_progress, *, changed: bool = False) -> SyncReport:
@@ -404,11 +335,7 @@ class KnowledgeBase:
         if mode in ("hybrid", "keyword"):
             rankings.append(self.keyword_ranking(q, limit, allowed))
             weights.append(self.settings.hybrid_weight_keyword)
-        if len(rankings) == 1:
-            return rankings[0]
-        if self.settings.fusion == "rrf":
-            return rank.rrf(rankings, weights=weights)
-        return rank.weighted_fusion(rankings, weights)
+        return engine.fuse(rankings, weights, self.settings.fusion)
 
     def search(self, query: str, k: int = 10, *, mode: str = "hybrid", passages: int = 1,
                filters: Filters | None = None, **filter_kwargs: object) -> list[SearchResult]:
@@ -426,18 +353,7 @@ class KnowledgeBase:
         scored = self.passages(query, limit=max(CANDIDATES, k * 20), mode=mode, filters=f)
         if not scored:
             return []
-        score_of = dict(scored)
-        with self._lock, self._snapshot():
-            doc_of = read.chunk_documents(self.conn, [cid for cid, _ in scored])
-            groups = rank.group_by(scored, doc_of, limit=k)
-            best = {doc_id: items[:passages] for doc_id, _, items in groups}
-            texts = read.chunk_texts(self.conn, [cid for items in best.values() for cid in items])
-            heads = read.document_heads(self.conn, list(best))
-            links = {doc_id: read.best_link(self.conn, doc_id, f.competition) for doc_id in best}
-        return [_result(heads[doc_id], links[doc_id], score,
-                        tuple(Passage(cid, texts[cid][0], snippets.best_window(texts[cid][1], query),
-                                      round(float(score_of[cid]), 6)) for cid in best[doc_id]))
-                for doc_id, score, _ in groups]
+        return self.read(engine.results, scored, query, k=k, passages=passages, prefer=f.competition)
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -539,17 +455,6 @@ class KnowledgeBase:
             raise IndexMismatchError(
                 f"the vector index was built with {meta.model!r} but {self.model_id!r} is configured; "
                 "run `kb index rebuild`")
-
-
-def _result(head: DocumentHead, link: DocumentLink | None, score: float,
-            passages: tuple[Passage, ...]) -> SearchResult:
-    first = passages[0]
-    return SearchResult(
-        url=head.url, title=head.title, source=head.source, competition=link.slug if link else None,
-        competition_title=link.title if link else None, rank=link.rank if link else None,
-        score=round(float(score), 6), snippet=first.snippet, document_id=head.id, chunk_id=first.chunk_id,
-        heading_path=first.heading_path, year=(link.year if link and link.year else head.year) or None,
-        passages=passages)
 
 
 def _check_profile(modality: str | None, task_type: str | None, metric_family: str | None) -> None:

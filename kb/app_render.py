@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-from kb.terms import query_stems
+from kb.search.terms import query_stems
 
 # Characters with a meaning in CommonMark or in Streamlit's markdown extensions
 # ($ for LaTeX, : for emoji shortcodes and :color[...] directives, ~ for strike-through).

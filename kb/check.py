@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import faiss
 import numpy as np
 
-from kb import dense
 from kb.errors import KBError
+from kb.search import dense
 
 if TYPE_CHECKING:
     from kb.api import KnowledgeBase

@@ -175,7 +175,8 @@ def abstention(kb, texts: Sequence[str] = UNRELATED) -> dict:  # noqa: ANN001
 
 
 def _has_words(text: str) -> bool:
-    from kb.api import EmptyQueryError, clean_query
+    from kb.errors import EmptyQueryError
+    from kb.search.engine import clean_query
 
     try:
         clean_query(text)

@@ -9,10 +9,10 @@ import faiss
 import numpy as np
 import pytest
 
-from kb import dense
 from kb.api import KnowledgeBase
 from kb.check import REBUILD, REPAIR, index_ids, repair, run_checks
 from kb.embed import FakeEmbedder
+from kb.search import dense
 from kb.store import vectors
 from tests.test_cli import run_main
 

@@ -230,7 +230,7 @@ def test_killed_ingests_rerun_to_the_same_knowledge_base(big_mirror, clean_run, 
     ("kb.store.write", "link_document", 9, "before"),  # inside a document's transaction
     ("kb.enrich", "transaction", 1, "after"),  # while tagging techniques
     ("kb.embed", "FakeEmbedder.encode", 1, "before"),  # while embedding
-    ("kb.dense", "write_index", 1, "before"),  # before the first index is written
+    ("kb.search.dense", "write_index", 1, "before"),  # before the first index is written
     ("os", "replace", 1, "after"),  # between swapping in the index files
 ])
 def test_kill_at_exact_points_then_rerun(big_mirror, clean_run, tmp_path, module, name, nth, when):

@@ -2,8 +2,8 @@ import sqlite3
 
 import pytest
 
-from kb.keyword import fts_query, prune_terms, search
-from kb.terms import query_terms
+from kb.search.keyword import fts_query, prune_terms, search
+from kb.search.terms import query_terms
 
 
 def test_query_terms_drop_stopwords_and_dedupe():

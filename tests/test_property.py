@@ -15,14 +15,15 @@ from hypothesis import strategies as st
 
 from ingest.catalog import parse_catalog
 from ingest.mirror import load_manifest, safe_path
-from kb.api import MAX_QUERY_CHARS, KnowledgeBase, clean_query
+from kb.api import KnowledgeBase
 from kb.app_render import document_markdown, escape_markdown, highlight
 from kb.documents import process
 from kb.embed import FakeEmbedder
 from kb.errors import EmptyQueryError, ExtractError
-from kb.keyword import fts_query
 from kb.records import STATUSES, CompetitionLink, FetchedDocument
-from kb.snippets import best_window
+from kb.search.engine import MAX_QUERY_CHARS, clean_query
+from kb.search.keyword import fts_query
+from kb.search.snippets import best_window
 from kb.techniques.extract import extract
 from kb.techniques.vocab import load_vocabulary
 from kb.text.chunking import chunk_text, count_words

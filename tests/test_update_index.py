@@ -1,7 +1,7 @@
 """Incremental vector-index updates through KnowledgeBase (goes with /tmp/kbperf/index_update.patch)."""
 
 from ingest.mirror_ingest import ingest_mirror
-from kb import dense
+from kb.search import dense
 from kb.store import vectors
 
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.filters import Filters, document_ids
 from kb.profile import infer_profile, modality_confidence, modality_scores
 from kb.recommend import scoring
 from kb.recommend.corpus import CorpusData, competition_centroids, competition_vectors, load_corpus_data
@@ -32,6 +31,7 @@ from kb.recommend.scoring import (
 )
 from kb.recommend.similar import Similarity, reason, similarity
 from kb.recommend.types import DocumentRef, Evidence, QueryProfile, Recommendation, SimilarCompetition, TechniqueScore
+from kb.search.filters import Filters, document_ids
 from kb.store import read
 
 if TYPE_CHECKING:

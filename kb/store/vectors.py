@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from kb.dense import content_key
 from kb.embed import Embedder
+from kb.search.dense import content_key
 from kb.store.db import transaction
 from kb.text.chunking import Chunk, embedding_text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kb.terms import query_stems
+from kb.search.terms import query_stems
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -14,8 +14,10 @@ temporary names and swapped in with ``os.replace``, ``dense.json`` last.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -25,6 +27,8 @@ import faiss
 import numpy as np
 
 from kb.errors import IndexCorruptError, IndexMismatchError, NotBuiltError
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
 INDEX_FILE = "dense.faiss"
@@ -366,3 +370,44 @@ def add_vectors(index_dir: Path, ids: np.ndarray, vectors: np.ndarray, model: st
         table = np.concatenate([table, np.column_stack([ids, _keys(keys, len(ids))])])
     meta = replace(meta, count=int(index.ntotal), built_at=built_at, version=FORMAT_VERSION)
     return _commit(index_dir, index, meta, table)
+
+
+SWAP_RETRIES = 20  # x SWAP_WAIT: how long a reader waits for a half-swapped index to settle
+SWAP_WAIT = 0.05
+
+
+class IndexHandle:
+    """The index in one folder, loaded once and reloaded when a newer one was swapped in on disk.
+
+    While another process swaps in a new index its files disagree for a moment, so a failed load is
+    retried briefly; if it keeps failing, the index already loaded goes on answering. Not thread-safe:
+    the knowledge base calls it under its lock.
+    """
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = index_dir
+        self.index: DenseIndex | None = None
+        self._unloadable_mtime: float | None = None  # a swapped-in index file that would not load
+
+    def get(self, model: str) -> DenseIndex:
+        path = self.index_dir / INDEX_FILE
+        mtime = path.stat().st_mtime if path.exists() else None
+        if self.index is not None and mtime is not None and mtime in (self.index.mtime, self._unloadable_mtime):
+            return self.index
+        for attempt in range(SWAP_RETRIES):
+            try:
+                self.index = DenseIndex.load(self.index_dir, model)
+                return self.index
+            except IndexCorruptError:
+                if attempt == SWAP_RETRIES - 1:
+                    if self.index is None:
+                        raise
+                    log.warning("the new vector index does not load; still searching the previous one")
+                    self._unloadable_mtime = mtime
+                    return self.index
+                time.sleep(SWAP_WAIT)
+        raise AssertionError("unreachable")
+
+    def forget(self) -> None:
+        """Drop the loaded index: the next :meth:`get` loads the one on disk (after a rebuild)."""
+        self.index = None

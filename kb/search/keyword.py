@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 
-from kb.terms import query_terms
+from kb.search.terms import query_terms
 
 
 def fts_query(text: str) -> str:
