@@ -136,7 +136,7 @@ def raw_encode(backend: str, embedder, texts: list[str]) -> str:  # noqa: ANN001
         return "SentenceTransformer.encode"
     session = embedder._load()
     tokenizer = embedder._tokenizer
-    from kb.embed_onnx import _feed
+    from kb.embed.onnx import _feed
 
     encodings = tokenizer.encode_batch(texts)
     order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))

@@ -9,7 +9,7 @@ import logging
 
 from kb.api import KnowledgeBase, Stats, SyncReport
 from kb.config import Settings, load_settings
-from kb.embed_base import Embedder
+from kb.embed.base import Embedder
 from kb.errors import (
     BadInputError,
     ConfigError,

@@ -1,7 +1,7 @@
 """Embedders: the real sentence-transformers model, and :func:`make_embedder` that picks the backend.
 
-The ONNX Runtime backend is in :mod:`kb.embed_onnx`, the protocol and the test embedder in
-:mod:`kb.embed_base`.
+The ONNX Runtime backend is in :mod:`kb.embed.onnx`, the protocol and the test embedder in
+:mod:`kb.embed.base`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.embed_base import Embedder, FakeEmbedder, normalise, resolve_model
+from kb.embed.base import resolve_model
 from kb.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -110,23 +110,3 @@ def _one_thread() -> Iterator[None]:
             yield
         finally:
             torch.set_num_threads(before)
-
-
-def make_embedder(model: str, device: str = "cpu", cache_dir: Path | None = None) -> Embedder:
-    """The embedder for a configured model name (``fake`` or ``fake:<dim>`` gives the test embedder).
-
-    A name ending in ``+onnx-int8`` selects the ONNX Runtime backend (exported once into ``cache_dir``).
-    """
-    if model == "fake" or model.startswith("fake:"):
-        dim = int(model.split(":", 1)[1]) if ":" in model else 256
-        return FakeEmbedder(dim)
-    from kb.embed_onnx import OnnxEmbedder, is_onnx_model  # imports onnxruntime only when chosen
-
-    if is_onnx_model(model):
-        if cache_dir is None:
-            raise ConfigError(f"{model!r} needs a folder for its ONNX export (cache_dir)")
-        return OnnxEmbedder(model, device, cache_dir=cache_dir)
-    return SentenceTransformerEmbedder(model, device)
-
-
-__all__ = ["Embedder", "FakeEmbedder", "SentenceTransformerEmbedder", "make_embedder", "normalise", "resolve_model"]

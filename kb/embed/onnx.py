@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kb.embed_base import resolve_model
+from kb.embed.base import resolve_model
 from kb.errors import ConfigError
 
 if TYPE_CHECKING:
