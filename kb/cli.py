@@ -177,8 +177,6 @@ def serve(port: int, host: str, build: bool) -> None:
     """Start the web app (Streamlit)."""
     import subprocess
 
-    from kb.config import REPO_ROOT
-
     if build:
         with open_kb() as kb:
             empty, mirror = kb.is_empty(), kb.settings.mirror
@@ -187,11 +185,19 @@ def serve(port: int, host: str, build: bool) -> None:
                 raise click.ClickException("the knowledge base is empty and no mirror is set (KB_MIRROR)")
             click.echo(f"Building the knowledge base from {mirror} (first run only)…", err=True)
             build_from_mirror(mirror)
-    app = REPO_ROOT / "app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_page()), "--server.port", str(port),
            "--server.address", host, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     click.echo(f"Serving on http://{host}:{port}", err=True)
     sys.exit(subprocess.call(cmd))
+
+
+def app_page() -> Path:
+    """The web app's page, from the installed package (found without importing Streamlit)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("kb.app.main")
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin)
 
 
 def build_from_mirror(mirror: Path) -> None:

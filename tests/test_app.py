@@ -16,10 +16,10 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.mirror_ingest import ingest_mirror
 from kb.api import KnowledgeBase
-from kb.app_corpus import popularity_frame, year_bins
-from kb.app_recommend import describe_competition
-from kb.app_render import document_markdown, escape_markdown, evidence_markdown, highlight, link, safe_url
-from kb.app_state import AppState, FilterState, clamp_years, parse_params, to_params, year_filter
+from kb.app.render import document_markdown, escape_markdown, evidence_markdown, highlight, link, safe_url
+from kb.app.state import AppState, FilterState, clamp_years, parse_params, to_params, year_filter
+from kb.app.views.corpus import popularity_frame, year_bins
+from kb.app.views.recommend import describe_competition
 from kb.embed import FakeEmbedder
 from tests.fixtures.mini_mirror import write_mirror
 
@@ -340,6 +340,21 @@ def test_thin_years_are_pooled_into_periods():
     assert year_bins({2014: 30, 2021: 1}, 10) == {2014: "2014–21", 2021: "2014–21"}  # too thin alone
     frame = popularity_frame({"bert": {2021: 2, 2024: 1}}, docs, 10)
     assert frame.to_dict() == {"bert": {"2012–13": 0.0, "2014": 0.0, "2021–24": 42.9}}
+
+
+def test_the_packaged_page_that_kb_serve_runs_is_the_same_app(monkeypatch, built_home):
+    from kb.cli import app_page
+
+    monkeypatch.setenv("KB_HOME", str(built_home))
+    monkeypatch.setenv("KB_MODEL", "fake")
+    monkeypatch.setenv("KB_ABSTAIN_BELOW", "0")
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(app_page()), default_timeout=60)
+    at.query_params["q"] = SALES
+    at = at.run()
+    assert not at.exception and at.radio(key="view").value == "recommend"
+    assert any("lightgbm" in e.label.lower() for e in at.expander)
+    st.cache_resource.clear()
 
 
 def test_empty_home_shows_the_build_command(monkeypatch, tmp_path):

@@ -210,3 +210,17 @@ def test_serve_builds_an_empty_knowledge_base_with_kb_ingest_mirror(mirror, monk
     with pytest.raises(SystemExit) as e:
         build_from_mirror(tmp_path / "missing")
     assert e.value.code == 2 and "mirror folder not found" in capfd.readouterr().err
+
+
+def test_serve_runs_the_packaged_page(run, monkeypatch):
+    import subprocess
+
+    from kb.cli import app_page
+
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
+    result = run("serve", "--no-build", "--port", "8999")
+    assert result.exit_code == 0, result.output
+    [cmd] = calls
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4] == str(app_page()) and "8999" in cmd
+    assert app_page().is_file() and app_page().parts[-3:] == ("kb", "app", "main.py")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ingest.catalog import parse_catalog
 from ingest.mirror import load_manifest, safe_path
 from kb.api import KnowledgeBase
-from kb.app_render import document_markdown, escape_markdown, highlight
+from kb.app.render import document_markdown, escape_markdown, highlight
 from kb.documents import process
 from kb.embed import FakeEmbedder
 from kb.errors import EmptyQueryError, ExtractError

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from kb import CorpusStats, KnowledgeBase, ModalityCoverage, Stats
-from kb.app_render import escape_markdown
+from kb.app.render import escape_markdown
 
 # shown by default in the popularity chart when the vocabulary has them
 FAVOURITES = ("gradient boosted trees", "xgboost", "lightgbm", "transformer", "bert", "cnn", "pseudo labeling")

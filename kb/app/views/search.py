@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from kb import KnowledgeBase, SearchResult
-from kb.app_render import escape_markdown, evidence_markdown, link, rank_label
-from kb.app_state import FilterState
-from kb.app_ui import go_to_document, show_error
+from kb.app.render import escape_markdown, evidence_markdown, link, rank_label
+from kb.app.state import FilterState
+from kb.app.ui import go_to_document, show_error
 from kb.errors import KBError
 
 RESULTS = 20

@@ -9,9 +9,9 @@ from collections import defaultdict
 import streamlit as st
 
 from kb import CompetitionInfo, KnowledgeBase
-from kb.app_render import escape_markdown, evidence_caption, evidence_markdown, link
-from kb.app_state import DEFAULT_K, FilterState
-from kb.app_ui import show_error
+from kb.app.render import escape_markdown, evidence_caption, evidence_markdown, link
+from kb.app.state import DEFAULT_K, FilterState
+from kb.app.ui import show_error
 from kb.errors import KBError
 from kb.metric_names import readable_metric
 from kb.profile import METRIC_FAMILIES, MODALITIES, TASK_TYPES

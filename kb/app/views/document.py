@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kb import Document, DocumentCompetition, DocumentTechnique, KnowledgeBase
-from kb.app_recommend import describe_competition
-from kb.app_render import bullet_list, document_markdown, escape_markdown, internal_link, link, rank_label
+from kb.app.render import bullet_list, document_markdown, escape_markdown, internal_link, link, rank_label
+from kb.app.views.recommend import describe_competition
 
 
 def render(kb: KnowledgeBase) -> None:

@@ -13,7 +13,7 @@ from dataclasses import replace
 import streamlit as st
 
 from kb import FilterOptions, KnowledgeBase
-from kb.app_state import (
+from kb.app.state import (
     DEFAULT_K,
     RANK_CHOICES,
     VIEW_CAPTIONS,
