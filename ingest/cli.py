@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 
 from ingest.report import render_summary
-from kb.cli import echo_json, open_kb, tqdm_progress
+from kb.cli.common import echo_json, open_kb, tqdm_progress
 
 
 def _crawl_options(fn: Callable) -> Callable:

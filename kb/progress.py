@@ -1,4 +1,4 @@
-"""Progress reporting hooks: the library calls them, the CLI renders them (``kb.cli.tqdm_progress``)."""
+"""Progress reporting hooks: the library calls them, the CLI renders them (``kb.cli.common.tqdm_progress``)."""
 
 from __future__ import annotations
 

@@ -343,7 +343,7 @@ def test_thin_years_are_pooled_into_periods():
 
 
 def test_the_packaged_page_that_kb_serve_runs_is_the_same_app(monkeypatch, built_home):
-    from kb.cli import app_page
+    from kb.cli.serve import app_page
 
     monkeypatch.setenv("KB_HOME", str(built_home))
     monkeypatch.setenv("KB_MODEL", "fake")

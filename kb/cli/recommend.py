@@ -1,14 +1,10 @@
-"""CLI commands for techniques: ``kb recommend``, ``kb techniques``, ``kb eval``."""
+"""``kb recommend``: the techniques that won competitions like the one described."""
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
 import click
 
-from kb.cli import DOCUMENT_FILTERS, echo_json, open_kb, pop_filters
+from kb.cli.common import DOCUMENT_FILTERS, echo_json, open_kb, pop_filters
 
 
 def _recommend_options(fn):  # noqa: ANN001, ANN202
@@ -104,92 +100,3 @@ def render_recommendation(rec) -> str:  # noqa: ANN001 (Recommendation)
         else:
             lines.append(f"      no write-up in kb yet; fetch them with: {c.fetch_command}")
     return "\n".join(lines)
-
-
-@click.command()
-@click.option("--category", help="Only this category.")
-@click.option("--candidates", is_flag=True,
-              help="Instead: phrases write-ups credit (\"X helped\") that no entry covers, to grow the vocabulary.")
-@click.option("--min-competitions", default=2, show_default=True, type=click.IntRange(1),
-              help="With --candidates: only phrases credited in at least this many competitions.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1),
-              help="With --candidates: how many phrases.")
-@click.option("--json", "as_json", is_flag=True)
-def techniques(category: str | None, candidates: bool, min_competitions: int, limit: int, as_json: bool) -> None:
-    """The technique vocabulary, with how many write-ups mention each (helped / didn't help).
-
-    With --candidates: phrases that write-ups credit ("X helped", "a boost from X", items under "What
-    worked") and no vocabulary entry covers, ranked by competitions then write-ups, each with an
-    example quote: what to add to the vocabulary next.
-    """
-    if candidates:
-        if category:
-            raise click.UsageError("--category does not apply to --candidates")
-        _candidates(min_competitions, limit, as_json)
-        return
-    with open_kb(readonly=True) as kb:
-        counts = {t.name: (t.helped, t.not_helped) for t in kb.technique_counts()}
-        vocab = kb.vocabulary
-    chosen = sorted((t for t in vocab if not category or t.category == category),
-                    key=lambda t: (t.category, -counts.get(t.name, (0, 0))[0], t.name))
-    rows = [{"name": t.name, "category": t.category, "aliases": list(t.aliases), "description": t.description,
-             "documents_helped": counts.get(t.name, (0, 0))[0], "documents_not_helped": counts.get(t.name, (0, 0))[1]}
-            for t in chosen]
-    if as_json:
-        echo_json(rows)
-        return
-    current = None
-    for r in rows:
-        if r["category"] != current:
-            current = r["category"]
-            click.secho(f"\n{current}", bold=True)
-        click.echo(f"  {r['name']:<40} {r['documents_helped']:>4} helped  {r['documents_not_helped']:>3} didn't")
-
-
-def _candidates(min_competitions: int, limit: int, as_json: bool) -> None:
-    with open_kb(readonly=True) as kb:
-        found = kb.technique_candidates(min_competitions=min_competitions, limit=limit)
-    if as_json:
-        echo_json([c.to_json() for c in found])
-        return
-    if not found:
-        click.echo(f"No uncovered phrases credited in {min_competitions} or more competitions.")
-        return
-    click.secho(f"{'competitions':>12} {'write-ups':>9}  phrase", bold=True)
-    for c in found:
-        click.echo(f"{len(c.competitions):>12} {len(c.documents):>9}  {c.phrase}")
-        click.echo(f"{'':>24}“{c.quote}” — {c.url}")
-
-
-@click.command("eval")
-@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-@click.option("--output", type=click.Path(path_type=Path), help="Also write the metrics JSON here.")
-@click.option("--limit", type=int, help="Only the first N competitions (quick check).")
-@click.option("--pages", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of real competition pages (<slug>.md) to use as queries "
-                   "(default: KB_DESCRIPTIONS, else ../shared/descriptions when present).")
-@click.option("--learning-curve", "curve", is_flag=True,
-              help="Instead: specific recall with 25/50/75/100% of the write-ups (3 draws each).")
-def eval_cmd(as_json: bool, output: Path | None, limit: int | None, pages: Path | None, curve: bool) -> None:
-    """Evaluate recommendations leave-one-competition-out against modality popularity (catalog one-liners
-    and real pages as queries), abstention on unrelated text, and search (known-item MRR)."""
-    from kb.evaluation import format_learning_curve, format_table, learning_curve, run_evaluation
-
-    def progress(msg: str) -> None:
-        click.echo(msg, err=True)
-
-    with open_kb(readonly=True) as kb:
-        report = (learning_curve(kb, limit=limit, progress=progress) if curve
-                  else run_evaluation(kb, limit=limit, pages=pages, progress=progress))
-    if output:
-        output.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    if as_json:
-        echo_json(report)
-    else:
-        click.echo(format_learning_curve(report) if curve else format_table(report))
-    sys.stdout.flush()
-
-
-def register(group: click.Group) -> None:
-    for cmd in (recommend, techniques, eval_cmd):
-        group.add_command(cmd)

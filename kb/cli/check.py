@@ -1,4 +1,4 @@
-"""``kb check``: report whether the knowledge base is consistent, and how to fix what is not."""
+"""``kb check``: is the knowledge base consistent, and how to fix what is not."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from kb.cli.common import echo_json, open_kb
 from kb.errors import NotBuiltError
 
 
@@ -22,7 +23,6 @@ def check(as_json: bool, repair: bool) -> None:
     """
     from kb.check import document_warnings, run_checks
     from kb.check import repair as repair_kb
-    from kb.cli import echo_json, open_kb
     from kb.config import load_settings
 
     settings = load_settings()
@@ -49,7 +49,3 @@ def check(as_json: bool, repair: bool) -> None:
         click.echo(f"{len(bad)} problem(s) found." if bad else "Everything is consistent.")
     if bad:
         sys.exit(1)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(check)
