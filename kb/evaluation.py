@@ -34,8 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.metrics import bootstrap_ci, mean, ndcg_at_k, recall_at_k, reciprocal_rank
-from kb.recommend.corpus import CorpusData, competition_text
-from kb.recommend.recommender import corpus_data
+from kb.recommend.corpus import CorpusData, competition_text, corpus_data
 from kb.recommend.scoring import modality_rates, table_stakes
 
 K = 10

@@ -374,7 +374,7 @@ def test_recommend_filters_and_k(built_kb):
 def test_corpus_data_is_cached_until_any_connection_writes(built_kb):
     from kb.api import KnowledgeBase
     from kb.embed import FakeEmbedder
-    from kb.recommend.recommender import corpus_data
+    from kb.recommend.corpus import corpus_data
     from kb.store.db import transaction
 
     first = corpus_data(built_kb)

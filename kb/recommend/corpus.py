@@ -15,6 +15,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from kb.docfacts import has_facts, load_facts
 from kb.recommend.scoring import TechniqueMatrix, prominence
 from kb.store.db import transaction
 from kb.store.write import sha256
+
+if TYPE_CHECKING:
+    from kb.api import KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -262,3 +266,16 @@ def _compute_centroids(conn: sqlite3.Connection, data: CorpusData, todo: dict[st
         if norm > 0:
             out[key] = (total / norm).astype(np.float32).tobytes()
     return out
+
+
+def corpus_data(kb: KnowledgeBase) -> CorpusData:
+    """What recommendations aggregate over, kept by the knowledge base until its database changes (the
+    vectors it stores for competitions on the way do not count as a change)."""
+    return kb.cached("recommend.corpus", lambda: _load_corpus(kb))
+
+
+def _load_corpus(kb: KnowledgeBase) -> CorpusData:
+    data = kb.read(load_corpus_data)
+    competition_vectors(kb.conn, data, kb.embedder, store=not kb.readonly)
+    competition_centroids(kb.conn, data, kb.model_id, store=not kb.readonly)
+    return data

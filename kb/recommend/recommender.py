@@ -17,7 +17,7 @@ import numpy as np
 
 from kb.profile import infer_profile, modality_confidence, modality_scores
 from kb.recommend import scoring
-from kb.recommend.corpus import CorpusData, competition_centroids, competition_vectors, load_corpus_data
+from kb.recommend.corpus import CorpusData, corpus_data
 from kb.recommend.page import Page, ml_cues, read_page
 from kb.recommend.scoring import (
     TechniqueVote,
@@ -43,19 +43,6 @@ MAX_WINDOWS = 8
 PASSAGES = 200  # passages retrieved for the query: a quote from one of them is preferred
 SHARES = 30  # techniques whose share among similar winners the answer reports
 NO_WRITEUPS = "No winning write-up matches these filters."
-
-
-def corpus_data(kb: KnowledgeBase) -> CorpusData:
-    """What recommendations aggregate over, kept by the knowledge base until its database changes (the
-    vectors it stores for competitions on the way do not count as a change)."""
-    return kb.cached("recommend.corpus", lambda: _load_corpus(kb))
-
-
-def _load_corpus(kb: KnowledgeBase) -> CorpusData:
-    data = kb.read(load_corpus_data)
-    competition_vectors(kb.conn, data, kb.embedder, store=not kb.readonly)
-    competition_centroids(kb.conn, data, kb.model_id, store=not kb.readonly)
-    return data
 
 
 def read_query(description: str, *, modality: str | None = None, task_type: str | None = None,
