@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ingest.errors import FetchError, MirrorError
-from ingest.http_messages import Request, Response
+from ingest.http.messages import Request, Response
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from ingest.http import Fetcher, FetchPolicy, Request, Response
+from ingest.http.requests_transport import RequestsTransport
 from ingest.live import ingest_urls
 from ingest.sources.base import Discovered, Target
 from ingest.sources.blog import BlogSource
@@ -38,7 +39,6 @@ from ingest.sources.kaggle import (
     topic_url,
 )
 from ingest.sources.kaggle_json import walk_messages
-from ingest.transport_requests import RequestsTransport
 from kb.records import CompetitionLink, FetchedDocument, Outcome
 from kb.text.titles import plain
 from tests.fixtures import kaggle_payloads as kp

@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from ingest.http import Fetcher, FetchPolicy
+from ingest.http.requests_transport import RequestsTransport
 from ingest.live import CrawlOptions, ingest_urls
-from ingest.transport_requests import RequestsTransport
 from kb.records import FetchedDocument
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest.http_messages import Response
+from ingest.http.messages import Response
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from urllib.robotparser import RobotFileParser
 from ingest.errors import FetchError
 
 if TYPE_CHECKING:
-    from ingest.http_messages import Response
+    from ingest.http.messages import Response
 
 log = logging.getLogger(__name__)
 

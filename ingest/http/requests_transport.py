@@ -14,7 +14,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 
 from ingest.errors import FetchError
-from ingest.http_messages import Request, Response, is_text_type
+from ingest.http.messages import Request, Response, is_text_type
 
 CHUNK = 64 * 1024
 

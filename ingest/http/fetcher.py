@@ -1,4 +1,4 @@
-"""The one network layer: every source fetches through :class:`Fetcher`.
+"""The fetcher: the single place HTTP requests are made from (every source fetches through it).
 
 A ``Transport`` does the raw exchange (real HTTP via requests, files from a mirror, or canned
 responses in tests); the ``Fetcher`` applies policy on top of it: retries with backoff (honouring
@@ -20,9 +20,9 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from ingest.errors import FetchError
-from ingest.http_messages import DEFAULT_MAX_BYTES, Request, Response, Transport, is_text_type
-from ingest.httpcache import HttpCache
-from ingest.robots import RobotsCache
+from ingest.http.cache import HttpCache
+from ingest.http.messages import DEFAULT_MAX_BYTES, Request, Response, Transport, is_text_type
+from ingest.http.robots import RobotsCache
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class Fetcher:
                  user_agent: str | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic):
         if transport is None:
-            from ingest.transport_requests import RequestsTransport  # imports requests: only when used
+            from ingest.http.requests_transport import RequestsTransport  # imports requests: only when used
 
             transport = RequestsTransport()
         policy = policy or FetchPolicy()
