@@ -35,14 +35,14 @@ clean_by_type: dict[str, float] = {}
 
 def instrument(watch: Stopwatch) -> None:
     """Time the stages of an ingest by wrapping the module functions the pipeline looks up."""
-    import ingest.mirror_ingest
+    import ingest.mirror
     import kb.documents
     import kb.enrich
     import kb.search.dense
     import kb.store.vectors
     import kb.store.write
 
-    watch.wrap(ingest.mirror_ingest, "_document", "fetch (mirror read)")
+    watch.wrap(ingest.mirror, "_document", "fetch (mirror read)")
     clean = kb.documents.clean
 
     def timed_clean(raw, content_type, **kwargs):  # noqa: ANN001, ANN003, ANN202
@@ -64,7 +64,7 @@ def instrument(watch: Stopwatch) -> None:
 
 
 def run_backend(backend: str, root: Path, home: Path, evaluate: bool, limit: int | None = None) -> dict:
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
     from kb.api import KnowledgeBase
 
     export_s = 0.0

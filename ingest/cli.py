@@ -3,10 +3,10 @@
 kb does not import ingest: this group reaches the ``kb`` command through the ``kb.commands`` entry
 point (``pyproject.toml``), like a plugin. Each command is a thin shell over one module:
 
-- ``kb ingest mirror``: :mod:`ingest.mirror_ingest` (an offline mirror, through the real fetch path)
-- ``kb ingest meta-kaggle``: :mod:`ingest.meta_kaggle_ingest` (a Meta Kaggle dump)
-- ``kb ingest catalog``: :mod:`ingest.live` with the solution catalog (:mod:`ingest.catalog`)
-- ``kb ingest url|kaggle|github|blog``: :mod:`ingest.live` and the source in :mod:`ingest.sources`
+- ``kb ingest mirror``: :mod:`ingest.mirror` (an offline mirror, through the real fetch path)
+- ``kb ingest meta-kaggle``: :mod:`ingest.meta_kaggle` (a Meta Kaggle dump)
+- ``kb ingest catalog``: :mod:`ingest.crawl` with the solution catalog (:mod:`ingest.catalog`)
+- ``kb ingest url|kaggle|github|blog``: :mod:`ingest.crawl` and the source in :mod:`ingest.sources`
 - ``kb ingest status``: :mod:`ingest.frontier`
 
 Progress goes to stderr; the final summary (a table, or one JSON object with ``--json``) to stdout.
@@ -64,7 +64,7 @@ def _announcer(catalog: bool = False) -> Callable:
 def _run_urls(urls: tuple[str, ...], source: str | None, limit: int | None, fresh_days: float,
               retry_failed: bool, delay: float, stop_after: int, as_json: bool,
               whole_site: bool | None = None) -> None:
-    from ingest.live import CrawlOptions, ingest_urls, live_fetcher
+    from ingest.crawl import CrawlOptions, ingest_urls, live_fetcher
 
     options = CrawlOptions(fresh_days=fresh_days, retry_failed=retry_failed, limit=limit, stop_after=stop_after)
     with open_kb() as kb:
@@ -97,7 +97,7 @@ def ingest() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def mirror_cmd(directory: Path | None, limit: int | None, as_json: bool) -> None:
     """Ingest an offline mirror (default: KB_MIRROR, else ../shared/corpus)."""
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
 
     with open_kb() as kb:
         root = directory or kb.settings.mirror
@@ -117,7 +117,7 @@ def catalog_cmd(url: str | None, file: Path | None, competition: str | None, lim
                 fresh_days: float, retry_failed: bool, delay: float, stop_after: int, as_json: bool) -> None:
     """Load competitions from the solution catalog and fetch every solution link it lists."""
     from ingest.catalog import CATALOG_URL
-    from ingest.live import CrawlOptions, ingest_catalog, live_fetcher
+    from ingest.crawl import CrawlOptions, ingest_catalog, live_fetcher
 
     if url and file:
         raise click.UsageError("give --url or --file, not both")
@@ -185,8 +185,7 @@ def meta_kaggle_cmd(directory: Path, limit: int | None, max_rank: int | None, ti
 
     The fastest way to every Kaggle write-up: one download, no requests to kaggle.com.
     """
-    from ingest.meta_kaggle_ingest import ingest_meta_kaggle
-    from ingest.sources.meta_kaggle import SEGMENTS
+    from ingest.meta_kaggle import SEGMENTS, ingest_meta_kaggle
 
     chosen = None if any(s.lower() == "all" for s in segments) else (segments or SEGMENTS)
     with open_kb() as kb:

@@ -36,7 +36,7 @@ def kb(tmp_path) -> KnowledgeBase:
 
 @pytest.fixture
 def built_kb(kb, mirror) -> KnowledgeBase:
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
 
     ingest_mirror(kb, mirror)
     return kb
@@ -47,7 +47,7 @@ def real_kb(tmp_path_factory):
     """The real snapshot ingested with the real model, shared by the corpus tier (built once)."""
     if not (CORPUS / "manifest.jsonl").exists():
         pytest.skip("../shared/corpus is not available")
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
 
     home = tmp_path_factory.mktemp("real-kb")
     base = KnowledgeBase.open(home, model="all-MiniLM-L6-v2")

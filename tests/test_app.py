@@ -14,7 +14,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from ingest.mirror_ingest import ingest_mirror
+from ingest.mirror import ingest_mirror
 from kb.api import KnowledgeBase
 from kb.app.render import document_markdown, escape_markdown, evidence_markdown, highlight, link, safe_url
 from kb.app.state import AppState, FilterState, clamp_years, parse_params, to_params, year_filter

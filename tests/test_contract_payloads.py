@@ -24,9 +24,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from ingest.crawl import ingest_urls
 from ingest.http import Fetcher, FetchPolicy, Request, Response
 from ingest.http.requests_transport import RequestsTransport
-from ingest.live import ingest_urls
 from ingest.sources.base import Discovered, Target
 from ingest.sources.blog import BlogSource
 from ingest.sources.github import RAW, GitHubSource

@@ -263,7 +263,7 @@ def test_kill_while_swapping_in_a_rebuilt_index(big_mirror, tmp_path):
 
 
 def _ingest(kb: KnowledgeBase, mirror: Path) -> None:
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
 
     summary = ingest_mirror(kb, mirror)
     assert not summary.failures

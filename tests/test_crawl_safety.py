@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from ingest.breaker import HostBreaker, host_key, is_blocking
+from ingest.crawl import CrawlOptions, ingest_catalog, ingest_urls
 from ingest.frontier import Frontier
-from ingest.live import CrawlOptions, ingest_catalog, ingest_urls
 from ingest.plan import CrawlPlan, duration, render_plan
 from ingest.sources.kaggle import API, SITE, TOPIC
 from kb.records import Outcome

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ingest.mirror_ingest import ingest_mirror
+from ingest.mirror import ingest_mirror
 from kb.api import KnowledgeBase
 from kb.docfacts import load_facts
 from kb.embed import FakeEmbedder

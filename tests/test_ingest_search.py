@@ -2,7 +2,7 @@
 
 import pytest
 
-from ingest.mirror_ingest import ingest_mirror
+from ingest.mirror import ingest_mirror
 from kb.api import KnowledgeBase
 from kb.embed import FakeEmbedder
 from kb.errors import EmptyQueryError, IndexMismatchError, NotBuiltError

@@ -18,9 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
+from ingest.crawl import CrawlOptions, ingest_urls
 from ingest.http import Fetcher, FetchPolicy
 from ingest.http.requests_transport import RequestsTransport
-from ingest.live import CrawlOptions, ingest_urls
 from kb.records import FetchedDocument
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8

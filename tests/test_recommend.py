@@ -258,7 +258,7 @@ def test_the_profile_can_be_corrected(built_kb):
 
 
 def test_unrelated_text_gets_no_close_match(tmp_path, mirror):
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
     from kb.api import KnowledgeBase
     from kb.embed import FakeEmbedder
 

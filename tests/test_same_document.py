@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from ingest.live import ingest_urls
-from ingest.meta_kaggle_ingest import ingest_meta_kaggle
+from ingest.crawl import ingest_urls
+from ingest.meta_kaggle import ingest_meta_kaggle
 from ingest.sources.kaggle import API, SITE, WRITEUP_BY_SLUG
 from kb.records import CompetitionLink, FetchedDocument
 from kb.store import db, write

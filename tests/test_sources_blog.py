@@ -188,7 +188,7 @@ def test_a_medium_feed_is_a_whole_blog_of_that_author_only():
 
 
 def test_an_article_url_that_is_a_feed_is_expanded_into_its_posts(kb):
-    from ingest.live import ingest_urls
+    from ingest.crawl import ingest_urls
 
     feed = "https://ann.blogspot.com/feeds/posts/default"
     post = ARTICLE.replace("sales forecast", "retina grading")

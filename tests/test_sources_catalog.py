@@ -7,13 +7,12 @@ import json
 
 import pytest
 
-from ingest.catalog import CATALOG_URL, parse_catalog
+from ingest.catalog import CATALOG_URL, catalog_targets, parse_catalog
+from ingest.crawl import CrawlOptions, ingest_catalog, ingest_urls, merge_links
 from ingest.errors import FetchError
 from ingest.frontier import Frontier
-from ingest.live import CrawlOptions, ingest_catalog, ingest_urls, merge_links
-from ingest.sources import source_for_url
 from ingest.sources.base import Target
-from ingest.sources.catalog import catalog_targets
+from ingest.sources.dispatch import source_for_url
 from ingest.sources.kaggle import API, SITE, TOPIC
 from kb.errors import KBError
 from kb.records import CompetitionLink, Outcome
@@ -144,8 +143,8 @@ def test_merge_links_prefers_ranked_links():
 
 def test_outcomes_pass_through(kb):
     f, _ = canned_fetcher({})
-    from ingest.live import crawl
-    from ingest.sources import make_sources
+    from ingest.crawl import crawl
+    from ingest.sources.dispatch import make_sources
 
     report = crawl(kb, make_sources(f), [Outcome("x", "skipped", reason="unsupported")])
     assert report.to_dict()["skipped"] == 1

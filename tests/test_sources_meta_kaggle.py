@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.errors import MirrorError
-from ingest.meta_kaggle_ingest import ingest_meta_kaggle
-from ingest.sources.meta_kaggle import MetaKaggleDump, parse_date, reward, title_rank
+from ingest.meta_kaggle import MetaKaggleDump, ingest_meta_kaggle, parse_date, reward, title_rank
 from kb.records import CompetitionLink, FetchedDocument, Outcome
 from tests.fixtures.meta_kaggle_dump import MESSAGES, write_dump, write_rows
 

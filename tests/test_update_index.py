@@ -1,6 +1,6 @@
 """Incremental vector-index updates through KnowledgeBase (goes with /tmp/kbperf/index_update.patch)."""
 
-from ingest.mirror_ingest import ingest_mirror
+from ingest.mirror import ingest_mirror
 from kb.search import dense
 from kb.store import vectors
 

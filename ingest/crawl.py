@@ -1,4 +1,5 @@
-"""Driving live sources: seeds → discover → frontier → fetch → pipeline, resumable at any point.
+"""``kb ingest url|kaggle|github|blog|catalog``: driving live sources: seeds → discover → frontier → fetch →
+store, resumable at any point.
 
 Every target goes into the frontier first; only due targets are fetched (never fetched, failed
 and past their backoff, or older than the freshness window). Each document and each frontier
@@ -13,15 +14,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from ingest.breaker import DEFAULT_THRESHOLD, HostBreaker
-from ingest.catalog import CATALOG_URL, parse_catalog
+from ingest.catalog import CATALOG_URL, catalog_targets, fetch_catalog, parse_catalog, store_catalog
 from ingest.frontier import Frontier, FrontierItem
 from ingest.http import Fetcher, FetchPolicy
 from ingest.plan import CrawlPlan
 from ingest.report import Summary
 from ingest.runner import finalize
-from ingest.sources import Source, make_sources
 from ingest.sources.base import Discovered, Target
-from ingest.sources.catalog import catalog_targets, fetch_catalog, store_catalog
+from ingest.sources.dispatch import Source, make_sources
 from kb.api import KnowledgeBase
 from kb.config import Settings
 from kb.errors import KBError
@@ -200,7 +200,7 @@ def ingest_urls(kb: KnowledgeBase, fetcher: Fetcher, urls: Iterable[str], *, sou
                 options: CrawlOptions = CrawlOptions(), progress: ProgressFactory = no_progress,
                 whole_site: bool | None = None, announce: Callable[[CrawlPlan], None] | None = None) -> CrawlReport:
     """``kb ingest url/kaggle/github/blog``: each URL through its source (``source`` forces one)."""
-    from ingest.sources import source_for_url
+    from ingest.sources.dispatch import source_for_url
 
     sources = make_sources(fetcher, whole_site=whole_site)
     seeds: list[Target | Outcome] = []
