@@ -53,7 +53,7 @@ class CrawlReport:
 
 def live_fetcher(settings: Settings, **policy: object) -> Fetcher:
     """The polite fetcher for the real web: robots.txt, 1 s per host, cache in ``<KB_HOME>/http-cache``."""
-    return Fetcher(policy=FetchPolicy.polite(cache_dir=settings.home / "http-cache", **policy))
+    return Fetcher(policy=FetchPolicy.polite(cache_dir=settings.http_cache_dir, **policy))
 
 
 def catalog_links(kb: KnowledgeBase, url: str) -> list[CompetitionLink]:
@@ -202,7 +202,7 @@ def ingest_urls(kb: KnowledgeBase, fetcher: Fetcher, urls: Iterable[str], *, sou
     """``kb ingest url/kaggle/github/blog``: each URL through its source (``source`` forces one)."""
     from ingest.sources.dispatch import source_for_url
 
-    sources = make_sources(fetcher, whole_site=whole_site)
+    sources = make_sources(fetcher, whole_site=whole_site, settings=kb.settings)
     seeds: list[Target | Outcome] = []
     for url in urls:
         name = source or source_for_url(url)
@@ -231,5 +231,6 @@ def ingest_catalog(kb: KnowledgeBase, fetcher: Fetcher, *, url: str = CATALOG_UR
         raise KBError(f"competition {competition!r} is not in the catalog")
     summary.competitions = store_catalog(kb, parsed)
     seeds = catalog_targets(parsed, origin=url, competition=competition)
-    return crawl(kb, make_sources(fetcher, whole_site=False), seeds, options=replace(options, discover=False),
-                 progress=progress, summary=summary, fetcher=fetcher, announce=announce)
+    sources = make_sources(fetcher, whole_site=False, settings=kb.settings)
+    return crawl(kb, sources, seeds, options=replace(options, discover=False), progress=progress, summary=summary,
+                 fetcher=fetcher, announce=announce)

@@ -130,7 +130,7 @@ class KnowledgeBase:
     def embedder(self) -> Embedder:
         """The configured embedding model (loaded on first use)."""
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings.model, self.settings.device, self.settings.home / "models")
+            self._embedder = make_embedder(self.settings.model, self.settings.device, self.settings.models_dir)
         return self._embedder
 
     @property
@@ -149,14 +149,12 @@ class KnowledgeBase:
 
     @property
     def vocabulary(self) -> Vocabulary:
-        """The technique vocabulary (packaged, plus KB_TECHNIQUES files and KB_HOME/techniques.yml)."""
+        """The technique vocabulary: the packaged one, extended by ``settings.techniques`` (KB_TECHNIQUES) and
+        ``<home>/techniques.yml``."""
         if self._vocabulary is None:
-            import os
+            from kb.techniques.vocab import load_vocabulary, settings_paths
 
-            from kb.techniques.vocab import default_paths, load_vocabulary
-
-            env = {**os.environ, "KB_HOME": str(self.settings.home)}
-            self._vocabulary = load_vocabulary(default_paths(env))
+            self._vocabulary = load_vocabulary(settings_paths(self.settings))
         return self._vocabulary
 
     # -- writing ----------------------------------------------------------------------------

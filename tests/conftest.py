@@ -16,7 +16,7 @@ DESCRIPTIONS = CORPUS.parent / "descriptions"
 def _isolated_env(monkeypatch, tmp_path):
     """Every test gets its own KB_HOME and never sees the developer's settings."""
     for var in ("KB_MIRROR", "KB_MODEL", "KB_DEVICE", "KB_BATCH_SIZE", "KB_TECHNIQUES", "KB_ABSTAIN_BELOW",
-                "KB_DESCRIPTIONS"):
+                "KB_DESCRIPTIONS", "GITHUB_TOKEN", "KAGGLE_API_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("KB_HOME", str(tmp_path / "kbhome"))
 

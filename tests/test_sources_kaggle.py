@@ -23,6 +23,7 @@ from ingest.sources.kaggle import (
     KaggleSource,
     parse_kaggle_url,
 )
+from kb.config import load_settings
 from kb.records import CompetitionLink, FetchedDocument, Outcome
 from tests.fixtures import kaggle_payloads as kp
 from tests.fixtures.canned_http import canned_fetcher, ok, status
@@ -270,7 +271,7 @@ def public_routes(**extra) -> dict:
 def test_with_a_token_topics_come_from_the_documented_api_and_the_token_goes_nowhere_else(monkeypatch):
     monkeypatch.setenv("KAGGLE_API_TOKEN", "secret-token")
     f, t = canned_fetcher(public_routes())
-    doc = KaggleSource(f).fetch(Target(URL, "kaggle", rank=3))
+    doc = KaggleSource(f, load_settings().kaggle_token).fetch(Target(URL, "kaggle", rank=3))
     assert isinstance(doc, FetchedDocument)
     assert (doc.raw.decode(), doc.author, doc.title, doc.date) == (POST, "Ann", "3rd place solution", "2021-05-02")
     assert doc.content_type == "text/markdown" and doc.fetched_url == PUBLIC_API + API_TOPIC

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ingest.http import Fetcher
@@ -9,6 +10,9 @@ from ingest.sources.base import Source, Target
 from ingest.sources.blog import BlogSource
 from ingest.sources.github import GitHubSource, parse_github_url
 from ingest.sources.kaggle import KaggleSource, parse_kaggle_url
+
+if TYPE_CHECKING:
+    from kb.config import Settings
 
 SOURCE_NAMES = ("kaggle", "github", "blog")
 _NOT_ARTICLES = (".pdf", ".zip", ".gz", ".tar", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".mp4", ".pptx", ".ppt",
@@ -34,8 +38,11 @@ def source_for_url(url: str) -> str | None:
     return "blog"
 
 
-def make_sources(fetcher: Fetcher, *, whole_site: bool | None = None) -> dict[str, Source]:
-    return {"kaggle": KaggleSource(fetcher), "github": GitHubSource(fetcher),
+def make_sources(fetcher: Fetcher, *, whole_site: bool | None = None, settings: Settings | None = None
+                 ) -> dict[str, Source]:
+    """One source of each kind over ``fetcher``; the API tokens come from ``settings`` (none without)."""
+    return {"kaggle": KaggleSource(fetcher, settings.kaggle_token if settings else None),
+            "github": GitHubSource(fetcher, settings.github_token if settings else None),
             "blog": BlogSource(fetcher, whole_site=whole_site)}
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -96,7 +95,7 @@ class KaggleSource:
 
     def __init__(self, fetcher: Fetcher, token: str | None = None):
         self.fetcher = fetcher
-        self.token = token if token is not None else os.environ.get("KAGGLE_API_TOKEN")
+        self.token = token  # Settings.kaggle_token (KAGGLE_API_TOKEN)
         self._xsrf: str | None = None
         self._session_ready = False
         self._reopened = False

@@ -6,9 +6,9 @@ that the widgets are, and every run writes their state back to the URL.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import streamlit as st
 
@@ -26,7 +26,7 @@ from kb.app.state import (
     to_params,
     year_filter,
 )
-from kb.config import load_settings
+from kb.config import default_home, load_settings
 from kb.errors import KBError
 
 BUILD_COMMAND = "kb ingest mirror ../shared/corpus"
@@ -61,7 +61,7 @@ def build_hint(home: str | None = None) -> None:
     """The empty-knowledge-base message with the exact command that builds it."""
     home = home or str(load_settings().home)
     st.info(f"The knowledge base in `{home}` is empty. Build it from the corpus snapshot, then reload this page:")
-    prefix = f"KB_HOME={home} " if os.environ.get("KB_HOME") else ""
+    prefix = f"KB_HOME={home} " if Path(home) != default_home() else ""
     st.code(prefix + BUILD_COMMAND, language="bash")
     st.caption("Or run `make app`: it builds the knowledge base on first start and then opens this app.")
 

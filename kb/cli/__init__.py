@@ -64,8 +64,8 @@ class KBGroup(click.Group):
 def cli(verbose: int) -> None:
     """kb: search winning machine-learning competition write-ups and the techniques behind them.
 
-    The data directory is KB_HOME (default: ./data in the checkout); settings come from
-    KB_HOME/config.toml and KB_* environment variables.
+    The data directory is KB_HOME (default: ./data in a checkout, else a per-user data folder); settings
+    come from KB_HOME/config.toml and KB_* environment variables.
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
