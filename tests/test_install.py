@@ -100,3 +100,19 @@ def test_an_html_post_is_stored_when_trafilatura_cannot_be_imported(no_html_clea
                                               raw=PAGE, content_type="text/html"))
     assert (outcome.status, outcome.reason) == ("new", "")
     assert "target encoding" in kb.document("https://ann.example/2021/fourth-place/").text.lower()
+
+
+def test_the_packages_ship_their_type_information():
+    """PEP 561: ``py.typed`` in both packages and in the package data, so a wheel carries it."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    for package in ("kb", "ingest"):
+        assert (ROOT / package / "py.typed").is_file() and "py.typed" in data[package]
+
+
+def test_mypy_runs_in_lint_and_is_declared():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "ruff check" in lint and "mypy" in lint
+    assert "mypy" in _declared()
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]["files"] == [
+        "kb", "ingest", "app.py"]
