@@ -17,12 +17,11 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
 from kb.config import Settings, load_settings
-from kb.docfacts import facts_counts
 from kb.embed import Embedder, make_embedder
 from kb.errors import BadInputError, IndexMismatchError, NotBuiltError
 from kb.progress import ProgressFactory, no_progress
@@ -42,8 +41,10 @@ from kb.store.read import (
     FilterOptions,
     TechniqueCount,
 )
-from kb.techniques.candidates import Candidate
-from kb.techniques.vocab import Vocabulary
+
+if TYPE_CHECKING:  # imported when used: they compile many patterns
+    from kb.techniques.candidates import Candidate as TechniqueCandidate
+    from kb.techniques.vocab import Vocabulary
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -274,7 +275,7 @@ class KnowledgeBase:
             counts = read.counts(self.conn)
             sources = read.sources(self.conn)
             last = read.last_fetched(self.conn)
-            facts = facts_counts(self.conn)
+            facts = read.facts_counts(self.conn)
         return Stats(**counts, home=str(self.settings.home), model=self.settings.model, sources=sources,
                      index=dense.read_meta(self.settings.index_dir), last_fetched=last, **facts)
 
@@ -406,7 +407,7 @@ class KnowledgeBase:
         """Write-ups per year and per source, coverage per modality and freshness (cached)."""
         return self.cached("corpus_stats", lambda: self.read(read.corpus_stats))
 
-    def technique_candidates(self, *, min_competitions: int = 2, limit: int | None = None) -> list[Candidate]:
+    def technique_candidates(self, *, min_competitions: int = 2, limit: int | None = None) -> list[TechniqueCandidate]:
         """Phrases that write-ups credit ("X helped") and no vocabulary entry covers, most competitions first:
         what to add to the vocabulary next (``kb techniques --candidates``)."""
         from kb.techniques.candidates import mine

@@ -225,7 +225,7 @@ class DocumentWarning:
 def document_warnings(conn: sqlite3.Connection) -> list[DocumentWarning]:
     """Links whose document names another competition, documents that are not write-ups, and
     documents whose facts were not read yet (``kb.docfacts``, stored by ``kb.enrich``)."""
-    from kb.docfacts import has_facts
+    from kb.store.read import has_facts
 
     try:
         return _document_warnings(conn) if has_facts(conn) else []

@@ -64,10 +64,11 @@ def _our_classes(annotation: object) -> set[type]:
 
 def test_what_the_api_takes_and_returns_is_exported():
     exported = {getattr(kb, name) for name in kb.__all__}
+    names = {name: getattr(kb, name) for name in kb.__all__}  # a signature names them as kb exports them
     seen: set[type] = set()
     todo: list[type] = []
     for member in public_members().values():
-        hints = typing.get_type_hints(_function(member))
+        hints = typing.get_type_hints(_function(member), localns=names)
         for annotation in hints.values():
             todo += _our_classes(annotation)
     while todo:  # and the types of the fields of those records

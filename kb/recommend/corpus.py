@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.docfacts import has_facts, load_facts
+from kb.docfacts import load_facts
 from kb.recommend.scoring import TechniqueMatrix, prominence
 from kb.store.db import transaction
+from kb.store.read import has_facts
 from kb.store.write import sha256
 
 if TYPE_CHECKING:

@@ -12,8 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from kb.docfacts import has_facts
-
 # a document's year: its earliest competition's year, else the year it was published
 DOC_YEAR = ("coalesce((SELECT min(co.year) FROM document_competitions dc JOIN competitions co"
             " ON co.id = dc.competition_id WHERE dc.document_id = d.id), CAST(substr(d.date, 1, 4) AS INTEGER))")
@@ -36,6 +34,33 @@ def rows_in(conn: sqlite3.Connection, sql: str, ids: Sequence[int], *before: obj
 def _label(title: str | None, slug: str, year: int | None) -> str:
     name = title or slug
     return f"{name} ({year})" if year else name
+
+
+def has_facts(conn: sqlite3.Connection) -> bool:
+    """Whether the database has the ``document_facts`` table (a read-only one may predate it)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'document_facts'").fetchone() \
+        is not None
+
+
+def facts_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """For ``kb stats``: documents that are not write-ups, links whose document names another
+    competition, and linked write-ups whose rank comes from their own title or text (the catalog
+    has none)."""
+    if not has_facts(conn):
+        return {"not_writeups": 0, "flagged_links": 0, "parsed_ranks": 0}
+    q = conn.execute
+    return {
+        "not_writeups": q("SELECT count(*) FROM document_facts WHERE NOT is_writeup").fetchone()[0],
+        "flagged_links": q(
+            "SELECT count(*) FROM document_competitions dc JOIN document_facts f ON f.document_id = dc.document_id"
+            " WHERE f.named_competition IS NOT NULL").fetchone()[0],
+        "parsed_ranks": q(
+            "SELECT count(*) FROM document_facts f WHERE f.rank IS NOT NULL AND f.is_writeup"
+            " AND f.named_competition IS NULL"
+            " AND EXISTS (SELECT 1 FROM document_competitions dc WHERE dc.document_id = f.document_id)"
+            " AND NOT EXISTS (SELECT 1 FROM document_competitions dc WHERE dc.document_id = f.document_id"
+            "                 AND dc.rank IS NOT NULL)").fetchone()[0],
+    }
 
 
 # -- counts ----------------------------------------------------------------------------------------
