@@ -10,7 +10,6 @@ module takes the lock or touches the private members.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -48,9 +47,6 @@ if TYPE_CHECKING:  # imported when used: they compile many patterns
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-log = logging.getLogger("kb")
-
 
 
 @dataclass(frozen=True)
