@@ -1,4 +1,4 @@
-"""ANN recall@10 against exact search, with the parameters ``kb.dense`` chooses, at 100k and 1M vectors.
+"""ANN recall@10 against exact search, with the parameters ``kb.search.dense`` chooses, at 100k and 1M vectors.
 
 Vectors and queries come from :mod:`bench.vectors` (clustered, unit length); ground truth is exact
 inner-product search over the same float32 vectors. Queries run one at a time, as in the app. Also
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import dir_size_mb, peak_rss_mb, percentile, save  # noqa: E402
 from bench.synthetic_kb import MODEL_ID  # noqa: E402
 from bench.vectors import exact_neighbours, make_corpus, make_queries  # noqa: E402
-from kb import dense  # noqa: E402
+from kb.search import dense  # noqa: E402
 
 K = 10
 

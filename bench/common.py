@@ -7,6 +7,7 @@ import os
 import platform
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,9 +16,10 @@ from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "bench" / "results"
+# bench/run_all.py --quick points this elsewhere so that toy runs never replace the quoted results
+RESULTS = Path(os.environ.get("KB_BENCH_RESULTS") or REPO / "bench" / "results")
 CORPUS = REPO.parent / "shared" / "corpus"
-PYTHON = str(REPO / ".venv" / "bin" / "python")
+PYTHON = sys.executable  # the interpreter running the benchmark (`make bench`: .venv/bin/python)
 
 
 def machine() -> str:

@@ -29,8 +29,8 @@ BACKENDS = {"torch": "all-MiniLM-L6-v2", "onnx": "all-MiniLM-L6-v2+onnx-int8"}
 def corpus_passages(root: Path, limit: int) -> list[str]:
     """Embedding texts of the first ``limit`` passages of the mirror, as ingestion would build them."""
     from ingest.mirror import load_manifest
-    from kb.chunking import chunk_text, embedding_text
-    from kb.textclean import clean
+    from kb.text.chunking import chunk_text, embedding_text
+    from kb.text.clean import clean
 
     out: list[str] = []
     for rows in load_manifest(root).documents().values():

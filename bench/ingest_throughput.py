@@ -35,15 +35,15 @@ clean_by_type: dict[str, float] = {}
 
 def instrument(watch: Stopwatch) -> None:
     """Time the stages of an ingest by wrapping the module functions the pipeline looks up."""
-    import ingest.mirror_ingest
-    import ingest.pipeline
-    import kb.dense
+    import ingest.mirror
+    import kb.documents
     import kb.enrich
-    import kb.store
-    import kb.vectors
+    import kb.search.dense
+    import kb.store.vectors
+    import kb.store.write
 
-    watch.wrap(ingest.mirror_ingest, "_document", "fetch (mirror read)")
-    clean = ingest.pipeline.clean
+    watch.wrap(ingest.mirror, "_document", "fetch (mirror read)")
+    clean = kb.documents.clean
 
     def timed_clean(raw, content_type, **kwargs):  # noqa: ANN001, ANN003, ANN202
         start = time.perf_counter()
@@ -52,19 +52,19 @@ def instrument(watch: Stopwatch) -> None:
         finally:
             clean_by_type[content_type] = clean_by_type.get(content_type, 0.0) + time.perf_counter() - start
 
-    ingest.pipeline.clean = timed_clean
-    watch.wrap(ingest.pipeline, "clean", "clean")
-    watch.wrap(ingest.pipeline, "chunk_text", "chunk")
-    watch.wrap(ingest.pipeline, "process", "store (process total)")
-    watch.wrap(kb.store, "save_document", "sqlite save_document")
+    kb.documents.clean = timed_clean
+    watch.wrap(kb.documents, "clean", "clean")
+    watch.wrap(kb.documents, "chunk_text", "chunk")
+    watch.wrap(kb.documents, "process", "store (process total)")
+    watch.wrap(kb.store.write, "save_document", "sqlite save_document")
     watch.wrap(kb.enrich, "enrich", "enrich (profiles + tagging)")
-    watch.wrap(kb.vectors, "pending_chunks", "pending_chunks query")
-    watch.wrap(kb.vectors, "embed_pending", "embed_pending total")
-    watch.wrap(kb.dense, "write_index", "index build")
+    watch.wrap(kb.store.vectors, "pending_chunks", "pending_chunks query")
+    watch.wrap(kb.store.vectors, "embed_pending", "embed_pending total")
+    watch.wrap(kb.search.dense, "write_index", "index build")
 
 
-def run_backend(backend: str, root: Path, home: Path, evaluate: bool) -> dict:
-    from ingest.mirror_ingest import ingest_mirror
+def run_backend(backend: str, root: Path, home: Path, evaluate: bool, limit: int | None = None) -> dict:
+    from ingest.mirror import ingest_mirror
     from kb.api import KnowledgeBase
 
     export_s = 0.0
@@ -88,13 +88,13 @@ def run_backend(backend: str, root: Path, home: Path, evaluate: bool) -> dict:
     instrument(watch)
     kb = KnowledgeBase.open(home, model=BACKENDS[backend], embedder=embedder)
     with watch.stage("first ingest"):
-        first = ingest_mirror(kb, root).to_dict()
+        first = ingest_mirror(kb, root, limit=limit).to_dict()
     n = first["embedded_chunks"]
     raw = Stopwatch()
     with raw.stage("raw encode"):
         raw_model = raw_encode(backend, embedder, texts)
     with watch.stage("re-ingest"):
-        again = ingest_mirror(kb, root).to_dict()
+        again = ingest_mirror(kb, root, limit=limit).to_dict()
     wall, cpu = watch.totals, watch.cpu
     load = "model load" if backend == "torch" else None
     out = {
@@ -136,7 +136,7 @@ def raw_encode(backend: str, embedder, texts: list[str]) -> str:  # noqa: ANN001
         return "SentenceTransformer.encode"
     session = embedder._load()
     tokenizer = embedder._tokenizer
-    from kb.embed_onnx import _feed
+    from kb.embed.onnx import _feed
 
     encodings = tokenizer.encode_batch(texts)
     order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both")
     parser.add_argument("--no-eval", action="store_true", help="skip the retrieval evaluation")
     parser.add_argument("--keep", type=Path, help="build the KBs under this folder and keep them")
+    parser.add_argument("--limit", type=int, help="only the first N documents (a quick check, not a measurement)")
     args = parser.parse_args()
     if not (args.mirror / "manifest.jsonl").exists():
         sys.exit(f"no mirror at {args.mirror}")
@@ -161,7 +162,7 @@ def main() -> None:
         for backend in backends:
             home = base / backend
             shutil.rmtree(home, ignore_errors=True)
-            result = run_backend(backend, args.mirror, home, not args.no_eval)
+            result = run_backend(backend, args.mirror, home, not args.no_eval, args.limit)
             results.append(result)
             print(f"{backend}: {result['passages']} passages, end to end {result['end_to_end_passages_per_s']}/s, "
                   f"raw {result['raw_passages_per_s']}/s, ratio {result['ratio_end_to_end_vs_raw']}, "
@@ -170,7 +171,7 @@ def main() -> None:
             print("  clean by type, s:", result["clean_by_type_s"], flush=True)
             if "evaluation" in result:
                 ev = result["evaluation"]
-                print("  eval:", ev["recommend"], ev["known_item_mrr"], flush=True)
+                print("  eval:", ev["one_liner"]["kb"], ev["known_item_mrr"], flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Keyword search latency with and without the match budget (`kb.keyword.MATCH_BUDGET`).
+"""Keyword search latency with and without the match budget (`kb.search.keyword.MATCH_BUDGET`).
 
 Needs the synthetic KBs that `bench/search_latency.py` builds under /tmp/kb-bench/<n>.
 
@@ -7,15 +7,17 @@ Needs the synthetic KBs that `bench/search_latency.py` builds under /tmp/kb-benc
 
 from __future__ import annotations
 
+import argparse
 import random
 import sqlite3
 import statistics
 import time
 from pathlib import Path
 
-from kb import keyword
+from kb.search import keyword
 
 ROOT = Path("/tmp/kb-bench")
+SCALES = ("10000", "100000", "1000000")
 
 
 def measure(conn: sqlite3.Connection, queries: list[str], budget: int) -> tuple[float, float]:
@@ -32,10 +34,14 @@ def measure(conn: sqlite3.Connection, queries: list[str], budget: int) -> tuple[
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default=",".join(SCALES))
+    parser.add_argument("--root", type=Path, default=ROOT, help="where bench/search_latency.py built the KBs")
+    args = parser.parse_args()
     random.seed(0)
     print("| passages | no budget p50 / p95 ms | budget 50k p50 / p95 ms |\n|---|---|---|")
-    for n in ("10000", "100000", "1000000"):
-        db = ROOT / n / "kb.sqlite"
+    for n in args.scales.split(","):
+        db = args.root / n / "kb.sqlite"
         if not db.exists():
             continue
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)

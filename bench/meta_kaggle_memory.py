@@ -88,7 +88,7 @@ def _peak_rss_mb() -> float:
 def child(messages: int, keep: Path | None) -> dict:
     """Generate, then import in this process; peak RSS is measured before and after the import."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from ingest.meta_kaggle_ingest import ingest_meta_kaggle
+    from ingest.meta_kaggle import ingest_meta_kaggle
     from kb.api import KnowledgeBase
     from kb.embed import FakeEmbedder
 

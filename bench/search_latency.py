@@ -71,11 +71,10 @@ def measure(home: Path) -> dict:
     """Runs in the subprocess: open like the app, then time warm queries and their parts."""
     import numpy as np
 
-    from kb import keyword
     from kb.api import KnowledgeBase
-    from kb.app_queries import filter_options, picker_competitions
-    from kb.filters import Filters, chunk_ids
-    from kb.recommend.corpus import data_version
+    from kb.search import keyword
+    from kb.search.filters import Filters, chunk_ids
+    from kb.store.cache import data_version
 
     out: dict = {}
     t0 = time.perf_counter()
@@ -84,8 +83,8 @@ def measure(home: Path) -> dict:
     out["open_s"] = time.perf_counter() - t0
     t = time.perf_counter()
     kb.is_empty()
-    filter_options(kb)
-    picker_competitions(kb)
+    kb.filter_options()
+    kb.competition_choices()
     out["app_page_queries_s"] = time.perf_counter() - t
     t = time.perf_counter()
     kb.recommend(QUERIES[0], 12)
@@ -96,7 +95,7 @@ def measure(home: Path) -> dict:
 
     def fresh(fn):  # noqa: ANN001, ANN202
         def call(q: str) -> object:
-            kb._query_cache.clear()
+            kb.clear_query_cache()
             return fn(q)
         return call
 
@@ -108,8 +107,8 @@ def measure(home: Path) -> dict:
         "search hybrid, source=blog": lambda q: kb.search(q, 10, source="blog"),
         "search hybrid, one competition": lambda q: kb.search(q, 10, competition=slug),
         "search hybrid, year_min=2020": lambda q: kb.search(q, 10, year_min=2020),
-        "app warm query (page queries + recommend)": lambda q: (kb.is_empty(), filter_options(kb),
-                                                                 picker_competitions(kb), kb.recommend(q, 12)),
+        "app warm query (page queries + recommend)": lambda q: (kb.is_empty(), kb.filter_options(),
+                                                                 kb.competition_choices(), kb.recommend(q, 12)),
     }
     out["latency_ms"] = {name: latency_ms(fresh(fn), QUERIES) for name, fn in runs.items()}
     index = kb.dense_index()
@@ -143,8 +142,8 @@ def measure(home: Path) -> dict:
         "filter SQL: source=blog": lambda q: chunk_ids(kb.conn, Filters(source="blog")),
         "filter SQL: one competition": lambda q: chunk_ids(kb.conn, Filters(competition=slug)),
         "recommend: data_version (every call)": lambda q: data_version(kb.conn),
-        "app: filter_options": lambda q: filter_options(kb),
-        "app: picker_competitions": lambda q: picker_competitions(kb),
+        "app: filter_options": lambda q: kb.filter_options(),
+        "app: picker_competitions": lambda q: kb.competition_choices(),
     }
     out["parts_ms"] = {name: latency_ms(fn, QUERIES[:20]) for name, fn in parts.items()}
     out["profile"] = {name: profile(fresh(runs[name]), QUERIES[:10]) for name in ("search hybrid", "recommend hybrid")}

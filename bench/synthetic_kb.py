@@ -98,8 +98,8 @@ class RandomEmbedder:
 def store_competition_vectors(path: Path) -> None:
     """What an ingest leaves behind for ``recommend``: a stored vector per competition description and
     the centroid of each competition's write-up passages."""
-    from kb import db
     from kb.recommend.corpus import competition_centroids, competition_vectors, load_corpus_data
+    from kb.store import db
 
     conn = db.connect(path)
     data = load_corpus_data(conn)
@@ -110,10 +110,11 @@ def store_competition_vectors(path: Path) -> None:
 
 def open_bulk(path: Path) -> sqlite3.Connection:
     """The KB schema (via migrations) on a connection tuned for one big load."""
-    from kb import db
+    from kb.store import db
+    from kb.store.schema import MIGRATIONS
 
     conn = db.connect(path)
-    db.migrate(conn)
+    db.migrate(conn, MIGRATIONS)
     conn.execute("PRAGMA foreign_keys = OFF")  # links are inserted before their documents
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -200000")
@@ -122,7 +123,7 @@ def open_bulk(path: Path) -> sqlite3.Connection:
 
 def build(home: Path, n: int, *, seed: int = 0, log=print) -> dict:  # noqa: ANN001
     """Create (or reuse, if already built with these settings) a synthetic KB of ``n`` passages."""
-    from kb import dense
+    from kb.search import dense
 
     stamp = home / STAMP
     want = {"version": BUILD_VERSION, "n": n, "seed": seed}

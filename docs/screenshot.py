@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
-from ingest.mirror_ingest import ingest_mirror
+from ingest.mirror import ingest_mirror
 from kb.api import KnowledgeBase
 from tests.fixtures.demo_mirror import write_demo_mirror
 from tests.test_app_browser import Browser, start_app, stop, wait_for_results

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from ingest.report import Outcome
+from kb.records import Outcome
 
 DEFAULT_THRESHOLD = 5
 

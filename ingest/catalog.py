@@ -1,4 +1,6 @@
-"""The solution catalog (faridrashidi/kaggle-solutions ``competitions.yml``) → competitions and links."""
+"""The solution catalog (faridrashidi/kaggle-solutions ``competitions.yml``): parsed into competitions and
+solution links, fetched and stored, and every link dispatched to the source that fetches it (``kb ingest
+catalog`` crawls them through :mod:`ingest.crawl`)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,13 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from kb import safe_yaml
-from kb.models import Competition
+from ingest.http import Fetcher
+from ingest.sources.base import Target
+from ingest.sources.dispatch import source_for_url
+from kb.api import KnowledgeBase
+from kb.records import Competition, Outcome
+from kb.store.db import transaction
+from kb.text import safe_yaml
 
 log = logging.getLogger(__name__)
 
@@ -95,4 +102,42 @@ def parse_catalog(text: str) -> CatalogParse:
             else:
                 out.problems.append(f"entry {n} ({comp.title!r}): malformed solution {s!r}")
         out.entries.append(CatalogEntry(comp, tuple(sols)))
+    return out
+
+
+def fetch_catalog(fetcher: Fetcher, url: str = CATALOG_URL) -> str:
+    """The catalog text (a single file on a raw-file host: no robots.txt lookup; cached on disk)."""
+    resp = fetcher.fetch(url, expect_text=True, robots=False)
+    return resp.content.decode("utf-8", errors="replace")
+
+
+def store_catalog(kb: KnowledgeBase, parsed: CatalogParse) -> int:
+    """Upsert the catalog's competitions and their solution links (rank, kind)."""
+    kb.upsert_competitions([e.competition for e in parsed.entries])
+    with transaction(kb.conn):
+        for entry in parsed.entries:
+            cid = kb.conn.execute("SELECT id FROM competitions WHERE slug = ?", (entry.competition.slug,)).fetchone()[0]
+            kb.conn.executemany(
+                "INSERT INTO catalog_links (competition_id, url, rank, kind) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(competition_id, url) DO UPDATE SET rank = excluded.rank, kind = excluded.kind",
+                [(cid, s.url, s.rank, s.kind) for s in entry.solutions],
+            )
+    return len(parsed.entries)
+
+
+def catalog_targets(parsed: CatalogParse, *, origin: str, competition: str | None = None) -> list[Target | Outcome]:
+    """One target per solution link (in catalog order); links no source can fetch are skipped."""
+    out: list[Target | Outcome] = []
+    for entry in parsed.entries:
+        slug = entry.competition.slug
+        if competition and slug != competition.lower():
+            continue
+        for s in entry.solutions:
+            source = source_for_url(s.url)
+            if source is None:
+                out.append(Outcome(s.url, "skipped", reason="unsupported",
+                                   detail=f"{slug}: no source fetches this kind of link ({s.kind or 'unknown kind'})"))
+            else:
+                out.append(Target(s.url, source, competition_slug=slug, rank=s.rank, kind=s.kind,
+                                  discovered_from=origin))
     return out

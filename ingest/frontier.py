@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from kb.store import transaction
+from kb.store.db import transaction
 
 STATES = ("queued", "done", "failed")
 TRANSIENT = frozenset({"timeout", "connection", "challenge"})

@@ -1,4 +1,5 @@
-"""The offline mirror (``../shared/corpus``) as a transport: manifest URLs are answered from disk.
+"""``kb ingest mirror DIR``: the offline mirror (``../shared/corpus``) as a transport, manifest URLs
+answered from disk, then the catalog and every manifest document through the real fetch path.
 
 Ingesting the mirror runs the same fetch → extract → store path as a live crawl; only the
 transport differs.
@@ -8,12 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ingest.http import Request, Response
-from kb.errors import FetchError, MirrorError
+from ingest.catalog import parse_catalog, store_catalog
+from ingest.errors import FetchError, MirrorError
+from ingest.http import Fetcher
+from ingest.http.messages import Request, Response
+from ingest.report import Summary
+from ingest.runner import finalize, store_all
+from kb.api import KnowledgeBase
+from kb.progress import ProgressFactory, no_progress
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +66,11 @@ def _opt(value: object) -> str | None:
 
 
 def _rank(value: object) -> int | None:
+    if value in (None, "") or not isinstance(value, int | float | str):
+        return None
     try:
-        return int(value) if value not in (None, "") else None  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return int(value)
+    except ValueError:
         return None
 
 
@@ -142,3 +153,55 @@ class MirrorTransport:
             raise FetchError(request.url, "too_large", f"{size} bytes > {request.max_bytes}")
         return Response(request.url, 200, {"content-type": row.content_type, "content-length": str(size)},
                         path.read_bytes(), request.url)
+
+
+def load_catalog(kb: KnowledgeBase, text: str, summary: Summary) -> int:
+    """Upsert the catalog's competitions and remember their solution links; problems are reported."""
+    parsed = parse_catalog(text)
+    for problem in parsed.problems:
+        summary.add(Outcome("catalog", "skipped", reason="catalog", detail=problem))
+    summary.competitions = store_catalog(kb, parsed)
+    return summary.competitions
+
+
+def _document(rows: list[ManifestRow], fetcher: Fetcher) -> FetchedDocument | Outcome:
+    first = rows[0]
+    fetch_url = first.raw_url or first.url
+    try:
+        resp = fetcher.fetch(fetch_url)
+    except FetchError as e:
+        return Outcome(first.url, "failed", reason=e.reason, detail=e.detail or str(e))
+    links = tuple(CompetitionLink(r.competition_slug, r.rank, None, r.competition_title)
+                  for r in rows if r.competition_slug)
+    return FetchedDocument(
+        url=first.url, source=first.source, raw=resp.content,
+        content_type=resp.content_type or first.content_type, charset=resp.charset, title=first.title,
+        author=first.author, date=first.date, license=first.license, site=first.site,
+        fetched_url=fetch_url, links=links,
+    )
+
+
+def ingest_mirror(kb: KnowledgeBase, root: Path, *, progress: ProgressFactory = no_progress,
+                  limit: int | None = None) -> Summary:
+    """Load the mirror's catalog and every manifest document into ``kb``; returns the summary."""
+    root = Path(root)
+    manifest = load_manifest(root)
+    summary = Summary()
+    for problem in manifest.problems:
+        summary.add(Outcome("manifest", "skipped", reason="manifest", detail=problem))
+    catalog = root / CATALOG
+    if catalog.exists():
+        load_catalog(kb, catalog.read_text(encoding="utf-8", errors="replace"), summary)
+    else:
+        log.warning("%s has no %s; competitions come from the manifest only", root, CATALOG)
+    fetcher = Fetcher(MirrorTransport(root, manifest))
+    docs = list(manifest.documents().values())[:limit]
+
+    def fetched() -> Iterator[FetchedDocument | Outcome]:
+        for rows in docs:
+            yield _document(rows, fetcher)
+
+    store_all(kb, fetched(), summary, progress, total=len(docs), description="ingesting mirror")
+    if not summary.interrupted:
+        finalize(kb, summary, progress)
+    return summary

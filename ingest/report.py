@@ -1,21 +1,12 @@
-"""Counting what an ingest did: per-document outcomes and the summary the CLI prints."""
+"""Counting what an ingest did: the per-document outcomes (:class:`kb.records.Outcome`) and the summary the CLI
+prints."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 
-STATUSES = ("new", "changed", "unchanged", "skipped", "failed")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    url: str
-    status: str  # one of STATUSES
-    reason: str = ""  # failure/skip category (http_status, timeout, robots, too_large, not_text, parse, ...)
-    detail: str = ""
-    document_id: int | None = None
-    chunks: int = 0
+from kb.records import STATUSES, Outcome
 
 
 @dataclass

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from ingest.progress import ProgressFactory, no_progress
-from ingest.report import Outcome, Summary
+from ingest.report import Summary
 from kb.api import KnowledgeBase
-from kb.models import FetchedDocument
+from kb.progress import ProgressFactory, no_progress
+from kb.records import FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -38,32 +38,7 @@ def store_all(kb: KnowledgeBase, items: Iterable[FetchedDocument | Outcome], sum
 
 
 def finalize(kb: KnowledgeBase, summary: Summary, progress: ProgressFactory = no_progress) -> Summary:
-    """Tag techniques, embed new passages and rebuild the vector index if anything changed."""
-    from kb.enrich import enrich
-
-    enrich(kb, progress)
-    pending = kb.pending_count()
-    if pending:
-        bar = progress("embedding passages", pending)
-        try:
-            summary.embedded_chunks += kb.embed_pending(progress=bar.update)
-        finally:
-            bar.close()
-    meta_missing = not (kb.settings.index_dir / "dense.json").exists()
-    if summary.embedded_chunks or meta_missing or summary.count("changed") or _index_stale(kb):
-        if kb.counts()["chunks"]:
-            kb.update_index()
-    if kb.counts()["chunks"]:
-        kb.prepare_recommend()
+    """Tag techniques, embed new passages and bring the vector index up to date (``KnowledgeBase.sync``)."""
+    report = kb.sync(progress, changed=summary.count("changed") > 0)
+    summary.embedded_chunks += report.embedded_chunks
     return summary
-
-
-def _index_stale(kb: KnowledgeBase) -> bool:
-    """True unless the index loads and holds exactly the embedded passages with their current vectors.
-
-    Comparing counts is not enough: a run killed after embedding a changed document but before
-    re-indexing leaves as many vectors as before, under other (or reused) chunk ids.
-    """
-    from kb.check import check_vector_index
-
-    return not check_vector_index(kb).ok

@@ -1,66 +1,94 @@
-"""``KnowledgeBase``: the one entry object over a KB_HOME directory (SQLite file + index files)."""
+"""``KnowledgeBase``: the one entry object over a KB_HOME directory (SQLite file + index files).
+
+The command line, the web app, the evaluation and the ingest jobs all go through it: writing
+documents (:meth:`~KnowledgeBase.add_document`, :meth:`~KnowledgeBase.sync`), searching,
+recommending, and typed reads. It holds the lock that makes one instance safe to share between
+threads and one cache of what is derived from the database (kept until the database changes).
+``conn`` is public, as the escape hatch (like ``sqlite_utils.Database.conn``); nothing outside this
+module takes the lock or touches the private members.
+"""
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
-import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
-from kb import db, dense, keyword, rank, snippets, store, vectors
 from kb.config import Settings, load_settings
-from kb.docfacts import facts_counts, has_facts
 from kb.embed import Embedder, make_embedder
-from kb.errors import BadInputError, EmptyQueryError, IndexCorruptError, IndexMismatchError, KBError, NotBuiltError
-from kb.filters import Filters, chunk_ids
-from kb.models import Competition, FetchedDocument, year_of
+from kb.errors import BadInputError, IndexMismatchError, NotBuiltError
+from kb.progress import ProgressFactory, no_progress
 from kb.recommend.types import Recommendation
+from kb.records import Competition, FetchedDocument, Outcome
+from kb.search import dense, engine, keyword
+from kb.search.engine import CANDIDATES, MODES, SearchResult, clean_query
+from kb.search.filters import Filters, chunk_ids
+from kb.store import open_database, read, vectors, write
+from kb.store.cache import VersionedCache
+from kb.store.db import transaction
+from kb.store.read import (
+    CompetitionInfo,
+    CorpusStats,
+    Document,
+    DocumentLink,
+    FilterOptions,
+    TechniqueCount,
+)
 
-log = logging.getLogger("kb")
+if TYPE_CHECKING:  # imported when used: they compile many patterns
+    from kb.techniques.candidates import Candidate as TechniqueCandidate
+    from kb.techniques.vocab import Vocabulary
 
-MAX_QUERY_CHARS = 4000
-CANDIDATES = 200
-MODES = ("hybrid", "dense", "keyword")
-SWAP_RETRIES = 20  # x SWAP_WAIT: how long a reader waits for a half-swapped index to settle
-SWAP_WAIT = 0.05
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class SearchResult:
-    url: str
-    title: str
-    source: str
-    competition: str | None
-    competition_title: str | None
-    rank: int | None
-    score: float
-    snippet: str
-    document_id: int
-    chunk_id: int
-    heading_path: str
-    year: int | None
+class Stats:
+    """What the knowledge base holds (``kb stats``)."""
+
+    documents: int
+    competitions: int
+    competitions_with_documents: int
+    chunks: int
+    embeddings: int
+    home: str
+    model: str
+    sources: dict[str, int]
+    index: dense.IndexMeta | None
+    last_fetched: str | None
+    not_writeups: int  # documents that are not solution write-ups (kb.docfacts)
+    flagged_links: int  # links whose document names another competition
+    parsed_ranks: int  # linked write-ups whose rank comes from their own text
 
     def to_json(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k not in ("document_id", "chunk_id", "heading_path", "year")}
+        """The ``kb stats --json`` object (README, "Output contracts")."""
+        return asdict(self)
 
 
-def clean_query(query: str) -> str:
-    if query is None or not str(query).strip():
-        raise EmptyQueryError("the query is empty: type a few words to search for")
-    q = " ".join(str(query).split())
-    if not keyword.query_terms(q):
-        raise EmptyQueryError("the query has no words to search for (only punctuation or symbols)")
-    return q[:MAX_QUERY_CHARS]
+@dataclass(frozen=True)
+class SyncReport:
+    """What :meth:`KnowledgeBase.sync` did; ``index`` is the vector index it wrote (None: it was up to date)."""
+
+    tagged_chunks: int
+    profiled_competitions: int
+    document_facts: int
+    embedded_chunks: int
+    index: dense.IndexMeta | None = None
 
 
 class KnowledgeBase:
-    """Open with :meth:`open`; every command, the app and the tests go through this object."""
+    """The knowledge base in one KB_HOME folder. Open with :meth:`open`; close it, or use it as a context manager.
+
+    One instance may be shared between threads (the web app does): reads run under its lock, in one
+    snapshot of the database.
+    """
 
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None, readonly: bool = False):
         self.settings = settings
@@ -69,13 +97,13 @@ class KnowledgeBase:
             settings.home.mkdir(parents=True, exist_ok=True)
         elif not settings.db_path.exists():
             raise NotBuiltError(f"no knowledge base at {settings.home}; build it with `kb ingest mirror DIR`")
-        self.conn: sqlite3.Connection = _open_database(settings, readonly)
+        self.conn: sqlite3.Connection = open_database(settings.db_path, readonly=readonly)
         self._embedder = embedder
-        self._dense: dense.DenseIndex | None = None
-        self._unloadable_mtime: float | None = None  # a swapped-in index file that would not load
-        self._vocabulary = None
+        self._dense = dense.IndexHandle(settings.index_dir)
+        self._vocabulary: Vocabulary | None = None
         self._query_cache: dict[str, np.ndarray] = {}
         self._lock = threading.RLock()
+        self._cache = VersionedCache(self.conn, self._lock)
 
     @classmethod
     def open(cls, home: str | Path | None = None, *, settings: Settings | None = None,
@@ -85,6 +113,7 @@ class KnowledgeBase:
         return cls(settings, embedder=embedder, readonly=readonly)
 
     def close(self) -> None:
+        """Close the database connection."""
         self.conn.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -96,12 +125,14 @@ class KnowledgeBase:
     # -- components -------------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
+        """The configured embedding model (loaded on first use)."""
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings.model, self.settings.device, self.settings.home / "models")
+            self._embedder = make_embedder(self.settings.model, self.settings.device, self.settings.models_dir)
         return self._embedder
 
     @property
     def model_id(self) -> str:
+        """The embedding model's id: vectors and the index are stored under it."""
         return self.embedder.model_id
 
     def dense_index(self) -> dense.DenseIndex:
@@ -111,68 +142,55 @@ class KnowledgeBase:
         load is retried briefly; if it keeps failing, the index already loaded goes on answering.
         """
         with self._lock:
-            path = self.settings.index_dir / dense.INDEX_FILE
-            mtime = path.stat().st_mtime if path.exists() else None
-            if self._dense is not None and mtime is not None and mtime in (self._dense.mtime, self._unloadable_mtime):
-                return self._dense
-            for attempt in range(SWAP_RETRIES):
-                try:
-                    self._dense = dense.DenseIndex.load(self.settings.index_dir, self.model_id)
-                    return self._dense
-                except IndexCorruptError:
-                    if attempt == SWAP_RETRIES - 1:
-                        if self._dense is None:
-                            raise
-                        log.warning("the new vector index does not load; still searching the previous one")
-                        self._unloadable_mtime = mtime
-                        return self._dense
-                    time.sleep(SWAP_WAIT)
-            raise AssertionError("unreachable")
+            return self._dense.get(self.model_id)
 
     @property
-    def vocabulary(self):
-        """The technique vocabulary (packaged, plus KB_TECHNIQUES files and KB_HOME/techniques.yml)."""
+    def vocabulary(self) -> Vocabulary:
+        """The technique vocabulary: the packaged one, extended by ``settings.techniques`` (KB_TECHNIQUES) and
+        ``<home>/techniques.yml``."""
         if self._vocabulary is None:
-            import os
+            from kb.techniques.vocab import load_vocabulary, settings_paths
 
-            from kb.techniques.vocab import default_paths, load_vocabulary
-
-            env = {**os.environ, "KB_HOME": str(self.settings.home)}
-            self._vocabulary = load_vocabulary(default_paths(env))
+            self._vocabulary = load_vocabulary(settings_paths(self.settings))
         return self._vocabulary
 
     # -- writing ----------------------------------------------------------------------------
-    def upsert_competitions(self, competitions: list[Competition]) -> int:
-        with store.transaction(self.conn):
+    def upsert_competitions(self, competitions: Sequence[Competition]) -> int:
+        """Insert or update competitions by slug (fields that are None keep their stored value); returns how many."""
+        with transaction(self.conn):
             for comp in competitions:
-                store.upsert_competition(self.conn, comp)
+                write.upsert_competition(self.conn, comp)
         return len(competitions)
 
-    def add_document(self, doc: FetchedDocument):
-        """Clean, chunk and store one fetched document; returns an ``ingest.report.Outcome``."""
-        from ingest.pipeline import process
+    def add_document(self, doc: FetchedDocument) -> Outcome:
+        """Clean, chunk and store one fetched document (recognised by hash when unchanged), in one transaction.
+
+        Tagging, embedding and indexing wait for :meth:`sync`, once per batch of documents.
+        """
+        from kb.documents import process  # the text cleaners import parsers: only when writing
 
         return process(self.conn, doc)
 
-    def embed_pending(self, progress: Callable[[int], None] | None = None) -> int:
+    def embed_pending(self, progress: Callable[[int], object] | None = None) -> int:
         """Embed chunks that have no vector under the configured model yet."""
         return vectors.embed_pending(self.conn, self.embedder, batch_size=self.settings.batch_size,
                                      progress=progress)
 
     def pending_count(self) -> int:
+        """Passages with no vector under the configured model yet."""
         return len(vectors.pending_chunks(self.conn, self.model_id))
 
     def rebuild_index(self, *, keyword_too: bool = False) -> dense.IndexMeta:
         """Rebuild the vector index (and optionally the keyword index) from SQLite."""
         if keyword_too:
-            with store.transaction(self.conn):
-                store.rebuild_fts(self.conn)
+            with transaction(self.conn):
+                write.rebuild_fts(self.conn)
         ids, vecs, keys = vectors.index_rows(self.conn, self.model_id)
         if len(ids) == 0:
             raise NotBuiltError("there are no embedded passages yet; run `kb ingest mirror DIR` first")
-        meta = dense.write_index(self.settings.index_dir, ids, vecs, self.model_id, store.now(), keys=keys)
+        meta = dense.write_index(self.settings.index_dir, ids, vecs, self.model_id, write.now(), keys=keys)
         with self._lock:
-            self._dense = None
+            self._dense.forget()
         return meta
 
     def update_index(self) -> dense.IndexMeta:
@@ -182,42 +200,86 @@ class KnowledgeBase:
         """
         ids, keys = vectors.vector_keys(self.conn, self.model_id)
         plan = dense.plan_update(self.settings.index_dir, ids, keys, self.model_id) if len(ids) else None
-        if plan is None:
-            return self.rebuild_index()
         meta = dense.read_meta(self.settings.index_dir)
+        if plan is None or meta is None:
+            return self.rebuild_index()
         if not plan.empty:
             add_ids, add_vecs, add_keys = vectors.index_rows(self.conn, self.model_id, only=plan.add)
-            meta = dense.add_vectors(self.settings.index_dir, add_ids, add_vecs, self.model_id, store.now(),
+            meta = dense.add_vectors(self.settings.index_dir, add_ids, add_vecs, self.model_id, write.now(),
                                      keys=add_keys, remove=plan.remove)
         with self._lock:
-            self._dense = None
+            self._dense.forget()
         return meta
 
-    # -- reading ----------------------------------------------------------------------------
-    def counts(self) -> dict[str, int]:
-        q = self.conn.execute
-        return {
-            "documents": q("SELECT count(*) FROM documents").fetchone()[0],
-            "competitions": q("SELECT count(*) FROM competitions").fetchone()[0],
-            "competitions_with_documents": q(
-                "SELECT count(DISTINCT competition_id) FROM document_competitions").fetchone()[0],
-            "chunks": q("SELECT count(*) FROM chunks").fetchone()[0],
-            "embeddings": q("SELECT count(*) FROM embeddings").fetchone()[0],
-        }
+    def sync(self, progress: ProgressFactory = no_progress, *, changed: bool = False) -> SyncReport:
+        """Bring what is derived from the documents up to date, after a batch of :meth:`add_document`:
+        technique tags, competition profiles and document facts (:mod:`kb.enrich`), vectors for new
+        passages, and the vector index. Cheap when nothing changed.
 
-    def stats(self) -> dict:
-        out: dict = dict(self.counts())
-        out["home"] = str(self.settings.home)
-        out["model"] = self.settings.model
-        out["sources"] = dict(self.conn.execute("SELECT source, count(*) FROM documents GROUP BY source").fetchall())
-        meta = dense.read_meta(self.settings.index_dir)
-        out["index"] = asdict(meta) if meta else None
-        out["last_fetched"] = self.conn.execute("SELECT max(fetched_at) FROM documents").fetchone()[0]
-        out.update(facts_counts(self.conn))
-        return out
+        ``changed``: stored documents were replaced, so the index is updated even when none of their
+        passages needed a new vector.
+        """
+        from kb.enrich import enrich
+
+        done = enrich(self, progress)
+        embedded = 0
+        pending = self.pending_count()
+        if pending:
+            bar = progress("embedding passages", pending)
+            try:
+                embedded = self.embed_pending(progress=bar.update)
+            finally:
+                bar.close()
+        index = None
+        meta_missing = not (self.settings.index_dir / dense.META_FILE).exists()
+        if embedded or meta_missing or changed or self._index_stale():
+            if self.counts()["chunks"]:
+                index = self.update_index()
+        if self.counts()["chunks"]:
+            self.prepare_recommend()
+        return SyncReport(done["tagged_chunks"], done["profiled_competitions"], done["document_facts"], embedded,
+                          index)
+
+    def _index_stale(self) -> bool:
+        """True unless the index loads and holds exactly the embedded passages with their current vectors.
+
+        Comparing counts is not enough: a run killed after embedding a changed document but before
+        re-indexing leaves as many vectors as before, under other (or reused) chunk ids.
+        """
+        from kb.check import check_vector_index
+
+        return not check_vector_index(self).ok
+
+    # -- reading ----------------------------------------------------------------------------
+    def read(self, query: Callable[Concatenate[sqlite3.Connection, P], T], /, *args: P.args,
+             **kwargs: P.kwargs) -> T:
+        """``query(conn, *args, **kwargs)`` under the lock and in one read snapshot, so that what it reads
+        together comes from one version of the database (the queries are in :mod:`kb.store.read`)."""
+        with self._lock, self._snapshot():
+            return query(self.conn, *args, **kwargs)
+
+    def cached(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per version of the database: for what is derived from it and stays valid
+        until it changes (filter choices, the recommender's corpus matrices). Runs under the lock."""
+        return self._cache.get(name, compute)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per kind: documents, competitions, competitions_with_documents, chunks, embeddings."""
+        return self.read(read.counts)
+
+    def stats(self) -> Stats:
+        """What the knowledge base holds: counts, sources, the vector index, the last ingest, document facts."""
+        with self._lock, self._snapshot():
+            counts = read.counts(self.conn)
+            sources = read.sources(self.conn)
+            last = read.last_fetched(self.conn)
+            facts = read.facts_counts(self.conn)
+        return Stats(**counts, home=str(self.settings.home), model=self.settings.model, sources=sources,
+                     index=dense.read_meta(self.settings.index_dir), last_fetched=last, **facts)
 
     def is_empty(self) -> bool:
-        return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+        """True when no document is stored."""
+        return self.read(read.is_empty)
 
     def _check_searchable(self) -> None:
         if self.is_empty():
@@ -225,6 +287,7 @@ class KnowledgeBase:
                 f"the knowledge base in {self.settings.home} is empty; build it with `kb ingest mirror DIR`")
 
     def dense_ranking(self, query_text: str, limit: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+        """Chunk ids by similarity of their vectors to the query's, best first (only ``allowed`` ones)."""
         return self.dense_index().search(self._encode(query_text), limit, allowed)
 
     def _encode(self, text: str) -> np.ndarray:
@@ -239,19 +302,26 @@ class KnowledgeBase:
                 self._query_cache[text] = vec
         return vec
 
+    def clear_query_cache(self) -> None:
+        """Forget the vectors of past queries (so that timing a query times its encoding too)."""
+        with self._lock:
+            self._query_cache.clear()
+
     def keyword_ranking(self, query_text: str, limit: int, allowed: set[int] | None) -> list[tuple[int, float]]:
+        """Chunk ids by full-text relevance (FTS5 BM25) to the query's words, best first (only ``allowed`` ones)."""
         with self._lock:
             return keyword.search(self.conn, query_text, limit, allowed)
 
     def passages(self, query: str, *, limit: int = CANDIDATES, mode: str = "hybrid",
-                 **filters: object) -> list[tuple[int, float]]:
-        """Chunk ids with fused scores, best first."""
+                 filters: Filters | None = None, **filter_kwargs: object) -> list[tuple[int, float]]:
+        """Chunk ids with fused scores, best first: dense and keyword rankings combined (``mode`` "hybrid"),
+        or one of them ("dense", "keyword"). Filters as for :meth:`search`."""
         if mode not in MODES:
-            raise KBError(f"unknown search mode {mode!r} (choose from {', '.join(MODES)})")
+            raise BadInputError(f"unknown search mode {mode!r} (choose from {', '.join(MODES)})")
         q = clean_query(query)
         self._check_searchable()
         with self._lock:
-            allowed = chunk_ids(self.conn, Filters.from_kwargs(**filters))
+            allowed = chunk_ids(self.conn, Filters.of(filters, **filter_kwargs))
         if allowed is not None and not allowed:
             return []
         rankings: list[list[tuple[int, float]]] = []
@@ -262,24 +332,25 @@ class KnowledgeBase:
         if mode in ("hybrid", "keyword"):
             rankings.append(self.keyword_ranking(q, limit, allowed))
             weights.append(self.settings.hybrid_weight_keyword)
-        if len(rankings) == 1:
-            return rankings[0]
-        if self.settings.fusion == "rrf":
-            return rank.rrf(rankings, weights=weights)
-        return rank.weighted_fusion(rankings, weights)
+        return engine.fuse(rankings, weights, self.settings.fusion)
 
-    def search(self, query: str, k: int = 10, *, mode: str = "hybrid", **filters: object) -> list[SearchResult]:
-        """Documents ranked by their best passages (one result per document), best first."""
+    def search(self, query: str, k: int = 10, *, mode: str = "hybrid", passages: int = 1,
+               filters: Filters | None = None, **filter_kwargs: object) -> list[SearchResult]:
+        """The ``k`` documents whose passages best match ``query`` (one result per document), best first,
+        each with its ``passages`` best passages.
+
+        Filters come as a :class:`Filters` (``filters=``), as keywords (``source="blog"``), or both
+        (the keywords win).
+        """
         if k < 1:
-            raise KBError("k must be at least 1")
-        scored = self.passages(query, limit=max(CANDIDATES, k * 20), mode=mode, **filters)
+            raise BadInputError("k must be at least 1")
+        if passages < 1:
+            raise BadInputError("passages must be at least 1")
+        f = Filters.of(filters, **filter_kwargs)
+        scored = self.passages(query, limit=max(CANDIDATES, k * 20), mode=mode, filters=f)
         if not scored:
             return []
-        with self._lock, self._snapshot():
-            doc_of = self._chunk_documents([cid for cid, _ in scored])
-            groups = rank.group_by(scored, doc_of, limit=k)
-            return [self._result(int(doc_id), items[0], score, query, filters.get("competition"))  # type: ignore[arg-type]
-                    for doc_id, score, items in groups]
+        return self.read(engine.results, scored, query, k=k, passages=passages, prefer=f.competition)
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -296,73 +367,56 @@ class KnowledgeBase:
         finally:
             self.conn.execute("COMMIT")
 
-    def _chunk_documents(self, ids: list[int]) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            out.update(self.conn.execute(
-                f"SELECT id, document_id FROM chunks WHERE id IN ({','.join('?' * len(part))})", part).fetchall())
-        return out
+    def best_link(self, document_id: int, prefer: str | None = None) -> DocumentLink | None:
+        """The document's competition as results show it (``prefer``'s first, then the best ranked); see
+        :func:`kb.store.read.best_link`."""
+        return self.read(read.best_link, document_id, prefer)
 
-    def best_link(self, document_id: int, prefer: str | None = None) -> sqlite3.Row | None:
-        """The document's competition link (``prefer``'s first, then the best ranked).
+    def document(self, url_or_id: str | int) -> Document | None:
+        """A stored document by id (an int) or URL: its text, passages, competitions and techniques."""
+        return self.read(read.document, url_or_id)
 
-        When the catalog gives none of the document's links a rank, ``rank`` is the one the write-up
-        states in its title or text (``kb.docfacts``), unless it is not a write-up or its text names
-        another competition than the one it is linked to.
-        """
-        if not has_facts(self.conn):
-            return self.conn.execute(
-                "SELECT co.slug, co.title, co.year, dc.rank FROM document_competitions dc"
-                " JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id = ?"
-                " ORDER BY (co.slug = ?) DESC, dc.rank IS NULL, dc.rank, co.slug LIMIT 1",
-                (document_id, prefer or ""),
-            ).fetchone()
-        return self.conn.execute(
-            "SELECT co.slug, co.title, co.year, coalesce(dc.rank, (SELECT f.rank FROM document_facts f"
-            "   JOIN documents d ON d.id = f.document_id AND d.text_sha256 = f.text_sha256"
-            "   WHERE f.document_id = dc.document_id AND f.is_writeup AND f.named_competition IS NULL"
-            "   AND NOT EXISTS (SELECT 1 FROM document_competitions r"
-            "                   WHERE r.document_id = dc.document_id AND r.rank IS NOT NULL))) AS rank"
-            " FROM document_competitions dc JOIN competitions co ON co.id = dc.competition_id"
-            " WHERE dc.document_id = ?"
-            " ORDER BY (co.slug = ?) DESC, dc.rank IS NULL, dc.rank, co.slug LIMIT 1",
-            (document_id, prefer or ""),
-        ).fetchone()
+    def document_choices(self) -> dict[int, str]:
+        """Every document as id -> "title — competition", for a document picker (cached)."""
+        return self.cached("document_choices", lambda: self.read(read.document_choices))
 
-    def _result(self, document_id: int, chunk_id: int, score: float, query: str,
-                prefer: str | None) -> SearchResult:
-        d = self.conn.execute("SELECT url, title, source, date FROM documents WHERE id = ?", (document_id,)).fetchone()
-        c = self.conn.execute("SELECT heading_path, text FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
-        link = self.best_link(document_id, prefer)
-        year = link["year"] if link and link["year"] else year_of(d["date"])
-        return SearchResult(
-            url=d["url"], title=d["title"] or d["url"], source=d["source"],
-            competition=link["slug"] if link else None, competition_title=link["title"] if link else None,
-            rank=link["rank"] if link else None, score=round(float(score), 6),
-            snippet=snippets.best_window(c["text"], query), document_id=document_id, chunk_id=chunk_id,
-            heading_path=c["heading_path"], year=year,
-        )
+    def filter_options(self) -> FilterOptions:
+        """The values each search filter can take in this knowledge base (cached: every app page asks)."""
+        return self.cached("filter_options", lambda: self.read(read.filter_options))
 
-    def document(self, url_or_id: str | int) -> dict | None:
-        """A stored document with its text, chunks and competition links."""
-        col = "id" if isinstance(url_or_id, int) else "url"
-        d = self.conn.execute(f"SELECT * FROM documents WHERE {col} = ?", (url_or_id,)).fetchone()
-        if d is None:
-            return None
-        out = dict(d)
-        out["competitions"] = [dict(r) for r in self.conn.execute(
-            "SELECT co.slug, co.title, co.year, co.url, dc.rank, dc.link_kind FROM document_competitions dc"
-            " JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id = ? ORDER BY dc.rank",
-            (d["id"],))]
-        out["chunks"] = [dict(r) for r in self.conn.execute(
-            "SELECT id, position, heading_path, text FROM chunks WHERE document_id = ? ORDER BY position", (d["id"],))]
-        return out
+    def competition_choices(self) -> dict[str, str]:
+        """Competitions to start a recommendation from, slug -> "title (year)", newest first (cached)."""
+        return self.cached("competition_choices", lambda: self.read(read.competition_choices))
+
+    def competition(self, slug: str) -> CompetitionInfo | None:
+        """A catalog competition by slug: its catalog fields and inferred profile."""
+        return self.read(read.competition, slug)
+
+    def technique_counts(self) -> list[TechniqueCount]:
+        """Every technique some document mentions, with the documents that report it helped and that it did not;
+        most "helped" first (cached)."""
+        return self.cached("technique_counts", lambda: self.read(read.technique_counts))
+
+    def technique_years(self, techniques: Sequence[str]) -> dict[str, dict[int, int]]:
+        """Technique -> year -> documents of that year reporting it helped."""
+        return self.read(read.technique_years, list(techniques))
+
+    def corpus_stats(self) -> CorpusStats:
+        """Write-ups per year and per source, coverage per modality and freshness (cached)."""
+        return self.cached("corpus_stats", lambda: self.read(read.corpus_stats))
+
+    def technique_candidates(self, *, min_competitions: int = 2, limit: int | None = None) -> list[TechniqueCandidate]:
+        """Phrases that write-ups credit ("X helped") and no vocabulary entry covers, most competitions first:
+        what to add to the vocabulary next (``kb techniques --candidates``)."""
+        from kb.techniques.candidates import mine
+
+        vocab = self.vocabulary
+        return self.read(mine, vocab, min_competitions=min_competitions, limit=limit)
 
     def recommend(self, description: str, k: int = 10, *, exclude_competition: str | None = None,
                   mode: str = "hybrid", year: int | None = None, exclude_documents: Collection[int] = (),
                   modality: str | None = None, task_type: str | None = None, metric_family: str | None = None,
-                  competitions: int = 10, **filters: object) -> Recommendation:
+                  competitions: int = 10, filters: Filters | None = None, **filter_kwargs: object) -> Recommendation:
         """The distinctive techniques that won competitions similar to ``description`` (a one-line
         summary or a whole competition page), each with quotes from the write-ups that credit it; the
         table stakes of its modality; and the similar competitions with a score and a reason.
@@ -375,26 +429,32 @@ class KnowledgeBase:
         from kb.recommend.recommender import recommend
 
         if k < 1:
-            raise KBError("k must be at least 1")
+            raise BadInputError("k must be at least 1")
         _check_profile(modality, task_type, metric_family)
+        f = Filters.of(filters, **filter_kwargs)
+        if f.exclude_competition:  # one competition left out: its write-ups, and itself from the similar ones
+            exclude_competition = exclude_competition or f.exclude_competition
+            f = replace(f, exclude_competition=None)
         clean_query(description)
         self._check_searchable()
         return recommend(self, description, k, exclude_competition=exclude_competition, mode=mode, year=year,
                          exclude_documents=exclude_documents, modality=modality, task_type=task_type,
-                         metric_family=metric_family, competitions=competitions, **filters)
+                         metric_family=metric_family, competitions=competitions, filters=f)
 
     def prepare_recommend(self) -> None:
         """Compute and store what ``recommend`` needs beyond the passages (a vector per competition
         description, the centroid of each competition's write-ups), so read-only readers — the app,
         the CLI — find them ready. Ingestion calls it; cheap when nothing changed."""
-        from kb.recommend.recommender import corpus_data
+        from kb.recommend.corpus import corpus_data
 
         corpus_data(self)
 
     def encode_query(self, text: str) -> np.ndarray:
+        """The query's vector under the configured model (cached for repeated queries)."""
         return self._encode(clean_query(text))
 
     def check_model(self) -> None:
+        """Raise :class:`IndexMismatchError` when the vector index was built with another model."""
         meta = dense.read_meta(self.settings.index_dir)
         if meta and meta.model != self.model_id:
             raise IndexMismatchError(
@@ -409,22 +469,3 @@ def _check_profile(modality: str | None, task_type: str | None, metric_family: s
                                  ("metric family", metric_family, METRIC_FAMILIES)):
         if value is not None and value not in allowed:
             raise BadInputError(f"unknown {name} {value!r}: choose from {', '.join(allowed)}")
-
-
-def _open_database(settings: Settings, readonly: bool) -> sqlite3.Connection:
-    """Connect and migrate; a damaged or foreign file is a KBError saying how to rebuild, not a traceback."""
-    conn = None
-    try:
-        conn = db.connect(settings.db_path, readonly=readonly)
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        if not readonly:
-            db.migrate(conn)
-        return conn
-    except sqlite3.DatabaseError as e:
-        if conn is not None:
-            conn.close()
-        if isinstance(e, sqlite3.OperationalError):  # locked, or an unreadable folder: not damage
-            raise
-        raise KBError(f"{settings.db_path} is damaged or not a kb database ({e}); move it aside and "
-                      "rebuild with `kb ingest mirror DIR`") from e
-

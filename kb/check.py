@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import faiss
 import numpy as np
 
-from kb import dense
 from kb.errors import KBError
+from kb.search import dense
 
 if TYPE_CHECKING:
     from kb.api import KnowledgeBase
@@ -117,13 +117,15 @@ def index_ids(index: faiss.Index) -> np.ndarray:
     except RuntimeError:
         return np.arange(index.ntotal, dtype=np.int64)
     lists = ivf.invlists
+    if lists is None:
+        return np.zeros(0, dtype=np.int64)
     parts = [np.zeros(0, dtype=np.int64)]
     for i in range(lists.nlist):
         size = lists.list_size(i)
         if size:
             ptr = lists.get_ids(i)
             parts.append(faiss.rev_swig_ptr(ptr, size).astype(np.int64))
-            lists.release_ids(i, ptr)
+            lists.release_ids(i, ptr)  # type: ignore[attr-defined]  # missing from faiss's stubs
     return np.sort(np.concatenate(parts))
 
 
@@ -223,7 +225,7 @@ class DocumentWarning:
 def document_warnings(conn: sqlite3.Connection) -> list[DocumentWarning]:
     """Links whose document names another competition, documents that are not write-ups, and
     documents whose facts were not read yet (``kb.docfacts``, stored by ``kb.enrich``)."""
-    from kb.docfacts import has_facts
+    from kb.store.read import has_facts
 
     try:
         return _document_warnings(conn) if has_facts(conn) else []
@@ -259,7 +261,7 @@ def _document_warnings(conn: sqlite3.Connection) -> list[DocumentWarning]:
 
 def delete_orphans(conn: sqlite3.Connection) -> int:
     """Delete rows whose parent row is gone; returns how many."""
-    from kb.store import transaction
+    from kb.store.db import transaction
 
     rows = [(r[0], r[1]) for r in conn.execute("PRAGMA foreign_key_check").fetchall() if r[1] is not None]
     with transaction(conn):
@@ -278,7 +280,8 @@ def repair(kb: KnowledgeBase) -> list[str]:
     if not check_orphans(conn).ok:
         done.append(f"deleted {delete_orphans(conn)} orphan rows")
     if not check_keyword_index(conn).ok:
-        from kb.store import rebuild_fts, transaction
+        from kb.store.db import transaction
+        from kb.store.write import rebuild_fts
 
         with transaction(conn):
             done.append(f"rebuilt the keyword index ({rebuild_fts(conn)} passages)")

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kb.store.read import facts_counts, has_facts
+
 RULES_VERSION = "1"  # bump when a rule below changes: every document is re-read
 TEXT_HEAD_CHARS = 1500  # a write-up states its own rank near the top
 NAMED_HEAD_CHARS = 1500  # where another competition must be named to count
@@ -482,12 +484,6 @@ def named_competition(text: str, title: str | None, linked: Sequence[Competition
 
 # -- reading the stored facts -----------------------------------------------------------------
 
-def has_facts(conn: sqlite3.Connection) -> bool:
-    """Whether the database has the ``document_facts`` table (a read-only one may predate it)."""
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'document_facts'").fetchone() \
-        is not None
-
-
 def load_facts(conn: sqlite3.Connection) -> dict[int, DocumentFacts]:
     """Every document's stored facts by document id (empty before the first ``kb.enrich`` run)."""
     if not has_facts(conn):
@@ -496,27 +492,6 @@ def load_facts(conn: sqlite3.Connection) -> dict[int, DocumentFacts]:
         "SELECT document_id, version, text_sha256, rank, rank_source, is_writeup, not_writeup_reason,"
         " named_competition FROM document_facts").fetchall()
     return {r[0]: DocumentFacts(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7]) for r in rows}
-
-
-def facts_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """For ``kb stats``: documents that are not write-ups, links whose document names another
-    competition, and linked write-ups whose rank comes from their own title or text (the catalog
-    has none)."""
-    if not has_facts(conn):
-        return {"not_writeups": 0, "flagged_links": 0, "parsed_ranks": 0}
-    q = conn.execute
-    return {
-        "not_writeups": q("SELECT count(*) FROM document_facts WHERE NOT is_writeup").fetchone()[0],
-        "flagged_links": q(
-            "SELECT count(*) FROM document_competitions dc JOIN document_facts f ON f.document_id = dc.document_id"
-            " WHERE f.named_competition IS NOT NULL").fetchone()[0],
-        "parsed_ranks": q(
-            "SELECT count(*) FROM document_facts f WHERE f.rank IS NOT NULL AND f.is_writeup"
-            " AND f.named_competition IS NULL"
-            " AND EXISTS (SELECT 1 FROM document_competitions dc WHERE dc.document_id = f.document_id)"
-            " AND NOT EXISTS (SELECT 1 FROM document_competitions dc WHERE dc.document_id = f.document_id"
-            "                 AND dc.rank IS NOT NULL)").fetchone()[0],
-    }
 
 
 __all__ = ["RULES_VERSION", "CompetitionRef", "DocumentFacts", "facts_counts", "has_facts", "load_facts",

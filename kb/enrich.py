@@ -13,10 +13,10 @@ import logging
 import sqlite3
 from collections.abc import Iterable
 
-from ingest.progress import ProgressFactory, no_progress
 from kb.docfacts import RULES_VERSION, CompetitionRef, named_competition, parse_rank, writeup_kind
 from kb.profile import infer_profile
-from kb.store import transaction
+from kb.progress import ProgressFactory, no_progress
+from kb.store.db import transaction
 from kb.techniques.extract import extract
 from kb.techniques.vocab import Vocabulary, load_vocabulary
 

@@ -34,8 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.metrics import bootstrap_ci, mean, ndcg_at_k, recall_at_k, reciprocal_rank
-from kb.recommend.corpus import CorpusData, competition_text
-from kb.recommend.recommender import corpus_data
+from kb.recommend.corpus import CorpusData, competition_text, corpus_data
 from kb.recommend.scoring import modality_rates, table_stakes
 
 K = 10
@@ -72,7 +71,7 @@ class Truth:
     voters: np.ndarray  # competitions whose write-ups credit at least one technique
 
     def relevant(self, i: int) -> set[str]:
-        names = self.data.helped.names
+        names = self.data.technique_names
         return {names[t] for t in np.flatnonzero(self.credited[i])}
 
     def rates(self, i: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -81,13 +80,13 @@ class Truth:
         active[i] = False
         modalities = [self.data.comp_profile[s][0] for s in self.data.comp_slugs]
         rate, base = modality_rates(self.credited, modalities, active, modalities[i])
-        return rate, base, table_stakes(rate, self.data.helped.names, self.credited[active].sum(axis=0))
+        return rate, base, table_stakes(rate, self.data.technique_names, self.credited[active].sum(axis=0))
 
 
 def ground_truth(kb) -> Truth:  # noqa: ANN001
     data = corpus_data(kb)
     credited = data.credited(np.ones(len(data.doc_ids), dtype=bool))
-    return Truth(data, credited, credited.any(axis=1))
+    return Truth(data, credited, np.asarray(credited.any(axis=1)))
 
 
 def popularity_ranking(rates: np.ndarray, names: Sequence[str]) -> list[str]:
@@ -120,7 +119,7 @@ def evaluate_queries(kb, truth: Truth, queries: dict[str, tuple[str, int | None]
                      progress: Callable[[str], None] | None = None, label: str = "") -> dict:
     """Recommend for each held-out competition's query and score the answer and the baselines."""
     data = truth.data
-    names = data.helped.names
+    names = data.technique_names
     per: dict[str, dict[str, list[float]]] = {m: {} for m in ("kb", "modality_popularity", "global_popularity")}
     similar_mod: list[float] = []
     similar_task: list[float] = []
@@ -175,7 +174,8 @@ def abstention(kb, texts: Sequence[str] = UNRELATED) -> dict:  # noqa: ANN001
 
 
 def _has_words(text: str) -> bool:
-    from kb.api import EmptyQueryError, clean_query
+    from kb.errors import EmptyQueryError
+    from kb.search.engine import clean_query
 
     try:
         clean_query(text)
@@ -227,7 +227,7 @@ def learning_curve(kb, *, fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0), s
     score ``recommend`` against modality popularity computed on the kept ones."""
     truth = ground_truth(kb)
     data = truth.data
-    names = data.helped.names
+    names = data.technique_names
     cases = [s for s in data.comp_slugs if truth.voters[data.comp_index[s]]][:limit]
     all_docs = sorted(int(d) for d in data.doc_ids)
     modalities = [data.comp_profile[s][0] for s in data.comp_slugs]
@@ -244,7 +244,7 @@ def learning_curve(kb, *, fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0), s
             credited = data.credited(data.mask(None, dropped))
             for slug in cases:
                 i = data.comp_index[slug]
-                active = credited.any(axis=1)
+                active = np.asarray(credited.any(axis=1))
                 active[i] = False
                 rate, _ = modality_rates(credited, modalities, active, modalities[i])
                 stakes = set(table_stakes(rate, names, credited[active].sum(axis=0)))

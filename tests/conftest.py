@@ -16,7 +16,7 @@ DESCRIPTIONS = CORPUS.parent / "descriptions"
 def _isolated_env(monkeypatch, tmp_path):
     """Every test gets its own KB_HOME and never sees the developer's settings."""
     for var in ("KB_MIRROR", "KB_MODEL", "KB_DEVICE", "KB_BATCH_SIZE", "KB_TECHNIQUES", "KB_ABSTAIN_BELOW",
-                "KB_DESCRIPTIONS"):
+                "KB_DESCRIPTIONS", "GITHUB_TOKEN", "KAGGLE_API_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("KB_HOME", str(tmp_path / "kbhome"))
 
@@ -36,7 +36,7 @@ def kb(tmp_path) -> KnowledgeBase:
 
 @pytest.fixture
 def built_kb(kb, mirror) -> KnowledgeBase:
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
 
     ingest_mirror(kb, mirror)
     return kb
@@ -47,7 +47,7 @@ def real_kb(tmp_path_factory):
     """The real snapshot ingested with the real model, shared by the corpus tier (built once)."""
     if not (CORPUS / "manifest.jsonl").exists():
         pytest.skip("../shared/corpus is not available")
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
 
     home = tmp_path_factory.mktemp("real-kb")
     base = KnowledgeBase.open(home, model="all-MiniLM-L6-v2")

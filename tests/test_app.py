@@ -14,20 +14,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from ingest.mirror_ingest import ingest_mirror
+from ingest.mirror import ingest_mirror
 from kb.api import KnowledgeBase
-from kb.app_corpus import popularity_frame, year_bins
-from kb.app_queries import (
-    competition,
-    describe_competition,
-    document_id,
-    document_techniques,
-    filter_options,
-    picker_competitions,
-    search_documents,
-)
-from kb.app_render import document_markdown, escape_markdown, evidence_markdown, highlight, link, safe_url
-from kb.app_state import AppState, FilterState, clamp_years, parse_params, to_params, year_filter
+from kb.app.render import document_markdown, escape_markdown, evidence_markdown, highlight, link, safe_url
+from kb.app.state import AppState, FilterState, clamp_years, parse_params, to_params, year_filter
+from kb.app.views.corpus import popularity_frame, year_bins
+from kb.app.views.recommend import describe_competition
 from kb.embed import FakeEmbedder
 from tests.fixtures.mini_mirror import write_mirror
 
@@ -154,32 +146,37 @@ def test_document_code_stays_code_and_cannot_close_its_fence_early():
 
 
 def test_describe_competition_uses_catalog_fields(reader):
-    comp = competition(reader, "store-sales-forecast")
+    comp = reader.competition("store-sales-forecast")
     text = describe_competition(comp)
     assert text.startswith("Store Sales Forecast. Predict daily sales for a chain of shops.")
     assert text.endswith("Evaluated with Root Mean Squared Logarithmic Error.")
 
 
-def test_search_documents_groups_passages_by_document(reader):
-    hits = search_documents(reader, "lag features LightGBM", k=10)
+def test_search_gives_each_document_its_best_passages(reader):
+    hits = reader.search("lag features LightGBM", k=10, passages=3)
     assert hits[0].url == SALES_URL and hits[0].competition == "store-sales-forecast" and hits[0].rank == 2
     assert len({h.document_id for h in hits}) == len(hits)
     assert all(1 <= len(h.passages) <= 3 for h in hits)
-    assert [h.url for h in search_documents(reader, "lag features", source="blog")] == [BLOG_URL]
+    for hit in hits:  # the first passage is the result's own snippet, the others score no higher
+        assert (hit.passages[0].chunk_id, hit.passages[0].snippet) == (hit.chunk_id, hit.snippet)
+        assert [p.score for p in hit.passages] == sorted((p.score for p in hit.passages), reverse=True)
+    assert [h.url for h in reader.search("lag features", passages=3, source="blog")] == [BLOG_URL]
+    one = reader.search("lag features LightGBM", k=10)
+    assert [h.to_json() for h in one] == [h.to_json() for h in hits] and all(len(h.passages) == 1 for h in one)
 
 
 def test_filter_choices_are_cached_until_the_database_changes(tmp_path):
     mirror = write_mirror(tmp_path / "mirror")
     with KnowledgeBase.open(tmp_path / "home", embedder=FakeEmbedder(), model="fake") as kb:
         ingest_mirror(kb, mirror)
-        first = filter_options(kb)
-        assert first.sources and first.competitions and "store-sales-forecast" in picker_competitions(kb)
-        assert filter_options(kb) is first
+        first = kb.filter_options()
+        assert first.sources and first.competitions and "store-sales-forecast" in kb.competition_choices()
+        assert kb.filter_options() is first
         with kb.conn:
             kb.conn.execute("UPDATE competitions SET title = 'Renamed Sales' WHERE slug = 'store-sales-forecast'")
-        second = filter_options(kb)
+        second = kb.filter_options()
         assert second is not first and second.competitions["store-sales-forecast"].startswith("Renamed Sales")
-        assert picker_competitions(kb)["store-sales-forecast"].startswith("Renamed Sales")
+        assert kb.competition_choices()["store-sales-forecast"].startswith("Renamed Sales")
 
 
 # -- the app ---------------------------------------------------------------------------------------------
@@ -294,7 +291,7 @@ def test_filters_from_the_url_are_applied(app):
 
 def test_open_a_document_from_search(app, reader):
     at = app(view="search", q="galaxy rotations dropout")
-    doc = document_id(reader, GALAXY_URL)
+    doc = reader.document(GALAXY_URL).id
     at = at.button(key=f"open-{doc}").click().run()
     assert at.radio(key="view").value == "document"
     assert at.query_params["doc"] in (str(doc), [str(doc)])
@@ -306,8 +303,8 @@ def test_open_a_document_from_search(app, reader):
 
 
 def test_document_view_lists_techniques_by_verdict(app, reader):
-    doc = document_id(reader, GALAXY_URL)
-    found = document_techniques(reader, doc)
+    doc = reader.document(GALAXY_URL).id
+    found = reader.document(doc).techniques
     assert found, "the technique tagger found nothing in the galaxy write-up"
     at = app(view="document", doc=str(doc))
     helped, not_helped = [m for m in texts(at.markdown) if m.startswith("- **") or m == "none found"][:2]
@@ -345,6 +342,21 @@ def test_thin_years_are_pooled_into_periods():
     assert frame.to_dict() == {"bert": {"2012–13": 0.0, "2014": 0.0, "2021–24": 42.9}}
 
 
+def test_the_packaged_page_that_kb_serve_runs_is_the_same_app(monkeypatch, built_home):
+    from kb.cli.serve import app_page
+
+    monkeypatch.setenv("KB_HOME", str(built_home))
+    monkeypatch.setenv("KB_MODEL", "fake")
+    monkeypatch.setenv("KB_ABSTAIN_BELOW", "0")
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(app_page()), default_timeout=60)
+    at.query_params["q"] = SALES
+    at = at.run()
+    assert not at.exception and at.radio(key="view").value == "recommend"
+    assert any("lightgbm" in e.label.lower() for e in at.expander)
+    st.cache_resource.clear()
+
+
 def test_empty_home_shows_the_build_command(monkeypatch, tmp_path):
     at = _app(monkeypatch, tmp_path / "nothing-here")
     assert not at.exception
@@ -367,7 +379,7 @@ def test_hostile_writeup_renders_as_plain_text(monkeypatch, tmp_path):
                     "\n- <script>alert(1)</script> item\n", encoding="utf-8")
     with KnowledgeBase.open(tmp_path / "home", embedder=FakeEmbedder(), model="fake") as kb:
         ingest_mirror(kb, mirror)
-        doc = document_id(kb, url)
+        doc = kb.document(url).id
     at = _app(monkeypatch, tmp_path / "home", view="document", doc=str(doc))
     assert not at.exception
     body = next(m for m in texts(at.markdown) if m.startswith("### "))

@@ -205,7 +205,7 @@ def wait_for_results(browser: Browser, timeout: float = 60) -> str:
 
 @pytest.fixture
 def built_home(tmp_path, mirror) -> Path:
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
     from kb.api import KnowledgeBase
 
     home = tmp_path / "kbhome"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from ingest.errors import FetchError
 from ingest.http import Fetcher, Response
 from ingest.mirror import safe_path
-from kb.errors import FetchError
 from tests.fixtures.canned_http import Canned
 from tests.fixtures.meta_kaggle_dump import write_dump
 from tests.fixtures.mini_mirror import write_mirror
@@ -251,7 +251,7 @@ def test_the_unsafe_pattern_catches_what_it_should():
 
 def test_no_pickle_eval_exec_or_raw_html_in_the_code():
     files = _python_files()
-    assert len(files) > 50 and REPO / "app.py" in files and REPO / "kb" / "app_render.py" in files
+    assert len(files) > 50 and REPO / "app.py" in files and REPO / "kb" / "app" / "render.py" in files
     hits = [f"{path.relative_to(REPO)}:{n}: {line.strip()}"
             for path in files for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
             if UNSAFE.search(line)]
@@ -261,7 +261,7 @@ def test_no_pickle_eval_exec_or_raw_html_in_the_code():
 def test_yaml_is_always_read_with_a_safe_loader():
     import yaml
 
-    from kb import safe_yaml
+    from kb.text import safe_yaml
 
     loader = safe_yaml._LOADER
     assert issubclass(loader, yaml.SafeLoader) or loader.__name__ == "CSafeLoader"
@@ -271,14 +271,14 @@ def test_yaml_is_always_read_with_a_safe_loader():
                                  "vbscript:x", "file:///etc/passwd", "//evil.example/x", "/relative/path",
                                  "https://", "http://exa mple.org", " javascript:alert(1)"])
 def test_only_http_links_reach_the_app(url):
-    from kb.app_render import link, safe_url
+    from kb.app.render import link, safe_url
 
     assert safe_url(url) is None
     assert "](" not in link("a write-up", url)
 
 
 def test_hostile_writeup_text_renders_as_escaped_text():
-    from kb.app_render import document_markdown
+    from kb.app.render import document_markdown
 
     text = ("# Title <script>alert(1)</script>\n\nSee [here](javascript:alert(1)) and ![x](https://t.example/p.png)"
             " <img src=x onerror=alert(2)> <a href=\"https://evil.example\">click</a> $\\frac{1}{2}$ :red[boo]\n")

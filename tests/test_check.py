@@ -9,10 +9,11 @@ import faiss
 import numpy as np
 import pytest
 
-from kb import dense, vectors
 from kb.api import KnowledgeBase
 from kb.check import REBUILD, REPAIR, index_ids, repair, run_checks
 from kb.embed import FakeEmbedder
+from kb.search import dense
+from kb.store import vectors
 from tests.test_cli import run_main
 
 NAMES = ["database", "orphan rows", "keyword index", "vectors", "vector index"]
@@ -109,7 +110,7 @@ def test_index_with_the_right_ids_but_old_vectors(built_kb):
 def test_an_approximate_index_is_checked_the_same_way(kb, tmp_path):
     if "exact_max" not in inspect.signature(dense.write_index).parameters:
         pytest.skip("dense.write_index no longer takes exact_max")
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
     from tests.test_crash import write_big_mirror
 
     ingest_mirror(kb, write_big_mirror(tmp_path / "mirror", n=30))

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.chunking import Chunk, chunk_text, count_words, embedding_text
-from kb.textclean import clean
+from kb.text.chunking import Chunk, chunk_text, count_words, embedding_text
+from kb.text.clean import clean
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 TOPICS = ["features", "validation", "ensembles", "augmentation", "pseudolabels", "stacking", "tuning"]

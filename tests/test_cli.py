@@ -183,3 +183,77 @@ def test_techniques_candidates_lists_uncovered_credited_phrases(mirror, monkeypa
     assert code == 2 and "--limit" in err
     code, _, err = run_main(monkeypatch, capsys, "techniques", "--candidates", "--category", "models")
     assert code == 2 and "--category does not apply to --candidates" in err
+
+
+def test_kb_ingest_is_the_ingest_package_plugged_in(run, monkeypatch):
+    """kb never imports ingest: `kb ingest` reaches the command line through the kb.commands entry point."""
+    import kb.cli
+
+    assert "ingest" not in kb.cli.COMMANDS  # not one of kb's own commands
+    assert kb.cli.plugin_commands()["ingest"].value == "ingest.cli:ingest"
+    assert "ingest" in run("--help").output
+    monkeypatch.setattr(kb.cli, "plugin_commands", dict)  # kb installed without ingest
+    result = run("ingest", "mirror", "--help")
+    assert result.exit_code == 2 and "No such command 'ingest'" in result.output
+    assert "search" in run("--help").output
+
+
+def test_serve_builds_an_empty_knowledge_base_with_kb_ingest_mirror(mirror, monkeypatch, capfd, tmp_path):
+    from kb.api import KnowledgeBase
+    from kb.cli.serve import build_from_mirror
+
+    monkeypatch.setenv("KB_MODEL", "fake")
+    build_from_mirror(mirror)
+    assert "Ingest summary" in capfd.readouterr().err
+    with KnowledgeBase.open(readonly=True) as kb:
+        assert kb.counts()["documents"] == 4
+    with pytest.raises(SystemExit) as e:
+        build_from_mirror(tmp_path / "missing")
+    assert e.value.code == 2 and "mirror folder not found" in capfd.readouterr().err
+
+
+def test_serve_runs_the_packaged_page(run, monkeypatch):
+    import subprocess
+
+    from kb.cli.serve import app_page
+
+    calls = []
+    monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
+    result = run("serve", "--no-build", "--port", "8999")
+    assert result.exit_code == 0, result.output
+    [cmd] = calls
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4] == str(app_page()) and "8999" in cmd
+    assert app_page().is_file() and app_page().parts[-3:] == ("kb", "app", "main.py")
+
+
+HEAVY = ("torch", "sentence_transformers", "onnxruntime", "streamlit", "pandas")
+PROBE = """
+import json, sys
+from kb.cli import main
+sys.argv = ["kb", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy} or m in ("kb.api", "faiss"))),
+      file=sys.stderr)
+"""
+
+
+def _loaded(*args: str) -> list[str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=set(HEAVY)), *args], capture_output=True,
+                          text=True, timeout=120)
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_commands_import_only_what_they_use(mirror, monkeypatch, capsys):
+    """`kb --help` loads no library at all; `kb search` loads the knowledge base but neither a model
+    backend nor the web app."""
+    assert _loaded("--help") == []
+    assert _loaded("search", "--help") == []
+    monkeypatch.setenv("KB_MODEL", "fake")
+    assert run_main(monkeypatch, capsys, "ingest", "mirror", str(mirror))[0] == 0
+    assert _loaded("search", "lag", "features", "--json") == ["faiss", "kb.api"]

@@ -41,8 +41,7 @@ def loop():
                 results = kb.search(query, k=5, mode=mode, **filters)
                 with kb._lock:
                     report["searches"] += 1
-                    if kb._dense is not None:
-                        report["index_versions"].add(kb._dense.mtime)
+                    report["index_versions"].add(kb.dense_index().mtime)
                 if results and kb.document(results[0].url) is not None:
                     with kb._lock:
                         report["documents"] += 1
@@ -98,10 +97,10 @@ def test_check_reports_a_missing_knowledge_base(tmp_path):
 
 
 def test_a_reader_keeps_its_index_when_a_swapped_in_one_will_not_load(built_kb, monkeypatch, caplog):
-    from kb import api
     from kb.api import KnowledgeBase
+    from kb.search import dense
 
-    monkeypatch.setattr(api, "SWAP_WAIT", 0.0)
+    monkeypatch.setattr(dense, "SWAP_WAIT", 0.0)
     reader = KnowledgeBase.open(built_kb.settings.home, embedder=built_kb.embedder, model="fake", readonly=True)
     before = reader.search("lag features", k=2, mode="dense")
     path = built_kb.settings.index_dir / "dense.faiss"
@@ -112,7 +111,7 @@ def test_a_reader_keeps_its_index_when_a_swapped_in_one_will_not_load(built_kb, 
     assert reader.search("lag features", k=2, mode="dense") == before
     assert "still searching the previous one" in caplog.text
     calls = []
-    monkeypatch.setattr(api.dense.DenseIndex, "load", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(dense.DenseIndex, "load", lambda *a, **k: calls.append(1))
     assert reader.search("lag features", k=2, mode="dense") == before and calls == []  # not retried each time
     built_kb.rebuild_index()
     monkeypatch.undo()

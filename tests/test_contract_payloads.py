@@ -24,9 +24,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from ingest.crawl import ingest_urls
 from ingest.http import Fetcher, FetchPolicy, Request, Response
-from ingest.live import ingest_urls
-from ingest.report import Outcome
+from ingest.http.requests_transport import RequestsTransport
 from ingest.sources.base import Discovered, Target
 from ingest.sources.blog import BlogSource
 from ingest.sources.github import RAW, GitHubSource
@@ -39,9 +39,8 @@ from ingest.sources.kaggle import (
     topic_url,
 )
 from ingest.sources.kaggle_json import walk_messages
-from ingest.titles import plain
-from ingest.transport_requests import RequestsTransport
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument, Outcome
+from kb.text.titles import plain
 from tests.fixtures import kaggle_payloads as kp
 
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "payloads"
@@ -253,9 +252,9 @@ def test_a_writeup_gets_its_rank_from_the_real_leaderboard(server, fetcher, kb):
     report = ingest_urls(kb, fetcher, urls, source="kaggle").to_dict()
     assert (report["new"], report["failed"]) == (2, 0)
     docs = [kb.document(u) for u in urls]
-    assert [(d["title"], d["author"], d["date"]) for d in docs] == [
+    assert [(d.title, d.author, d.date) for d in docs] == [
         ("3rd place", leader["displayName"], "2021-04-09"), ("10th place", "Someone Else", "2021-04-09")]
-    assert [[(c["slug"], c["rank"]) for c in d["competitions"]] for d in docs] == [[(SLUG, 3)], [(SLUG, 10)]]
+    assert [[(c.slug, c.rank) for c in d.competitions] for d in docs] == [[(SLUG, 3)], [(SLUG, 10)]]
     board_calls = [h for h in server.hits if h[2].endswith(LEADERBOARD)]
     competition = payload_json("kaggle/competition.json")
     assert len(board_calls) == 1 and json.loads(board_calls[0][3]) == {"competitionId": competition["id"]}
@@ -274,13 +273,13 @@ def test_real_topics_go_through_the_whole_pipeline(server, fetcher, kb):
             assert outcomes[url].reason == "empty", outcomes[url]
             continue
         doc = kb.document(url)
-        assert (doc["title"], doc["author"], doc["date"]) == (plain(topic["name"]),
+        assert (doc.title, doc.author, doc.date) == (plain(topic["name"]),
                                                               topic["authorUserDisplayName"].strip(),
                                                               topic["postDate"][:10])
         raw = topic["firstMessage"]["rawMarkdown"]
         words = re.findall(r"\w{5,}", re.sub(r"!\[[^\]]*\]\([^)]*\)|\(https?://[^)]*\)|https?://\S+", " ", raw))
-        assert not words or words[0] in doc["text"], (url, words[0])
-        assert doc["competitions"][0]["slug"] == SLUG and doc["chunks"]
+        assert not words or words[0] in doc.text, (url, words[0])
+        assert doc.competitions[0].slug == SLUG and doc.chunks
         stored += 1
     assert stored == report.to_dict()["new"] >= 65
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ingest.mirror_ingest import ingest_mirror
+from ingest.mirror import ingest_mirror
 from tests.conftest import CORPUS
 
 pytestmark = [pytest.mark.corpus, pytest.mark.model]

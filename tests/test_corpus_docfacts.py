@@ -40,7 +40,7 @@ def test_ranks_the_catalog_does_not_have(real_kb, facts_by_url, url, rank, sourc
     f = facts_by_url[url]
     assert (f.rank, f.rank_source) == (rank, source)
     doc_id = real_kb.conn.execute("SELECT id FROM documents WHERE url = ?", (url,)).fetchone()[0]
-    assert real_kb.best_link(doc_id)["rank"] == rank
+    assert real_kb.best_link(doc_id).rank == rank
 
 
 def test_parsed_ranks_agree_with_the_catalog(real_kb, facts_by_url):

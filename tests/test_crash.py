@@ -227,10 +227,10 @@ def test_killed_ingests_rerun_to_the_same_knowledge_base(big_mirror, clean_run, 
 
 
 @pytest.mark.parametrize(("module", "name", "nth", "when"), [
-    ("kb.store", "link_document", 9, "before"),  # inside a document's transaction
+    ("kb.store.write", "link_document", 9, "before"),  # inside a document's transaction
     ("kb.enrich", "transaction", 1, "after"),  # while tagging techniques
     ("kb.embed", "FakeEmbedder.encode", 1, "before"),  # while embedding
-    ("kb.dense", "write_index", 1, "before"),  # before the first index is written
+    ("kb.search.dense", "write_index", 1, "before"),  # before the first index is written
     ("os", "replace", 1, "after"),  # between swapping in the index files
 ])
 def test_kill_at_exact_points_then_rerun(big_mirror, clean_run, tmp_path, module, name, nth, when):
@@ -263,7 +263,7 @@ def test_kill_while_swapping_in_a_rebuilt_index(big_mirror, tmp_path):
 
 
 def _ingest(kb: KnowledgeBase, mirror: Path) -> None:
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
 
     summary = ingest_mirror(kb, mirror)
     assert not summary.failures

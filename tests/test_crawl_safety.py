@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from ingest.breaker import HostBreaker, host_key, is_blocking
+from ingest.crawl import CrawlOptions, ingest_catalog, ingest_urls
 from ingest.frontier import Frontier
-from ingest.live import CrawlOptions, ingest_catalog, ingest_urls
 from ingest.plan import CrawlPlan, duration, render_plan
-from ingest.report import Outcome
 from ingest.sources.kaggle import API, SITE, TOPIC
+from kb.records import Outcome
 from tests.fixtures import kaggle_payloads as kp
 from tests.fixtures.canned_http import canned_fetcher, ok, status
 

@@ -8,8 +8,8 @@ import faiss
 import numpy as np
 import pytest
 
-from kb import dense
 from kb.errors import IndexCorruptError, IndexMismatchError, NotBuiltError
+from kb.search import dense
 
 MODEL = "test-model"
 DIM = 32

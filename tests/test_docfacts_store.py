@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ingest.mirror_ingest import ingest_mirror
+from ingest.mirror import ingest_mirror
 from kb.api import KnowledgeBase
 from kb.docfacts import load_facts
 from kb.embed import FakeEmbedder
@@ -117,8 +117,8 @@ def test_search_shows_the_parsed_rank_when_the_catalog_has_none(facts_kb):
     [result] = facts_kb.search("zorbwave band powers", k=1, mode="keyword")
     assert (result.url, result.competition, result.rank) == ("https://frank.example/zorbwave/", "brainwave-seizure", 3)
     # a catalog rank wins; a flagged link keeps its empty rank
-    assert facts_kb.best_link(doc_id(facts_kb, "https://carol.example/2014/seizure-detection/"))["rank"] == 5
-    assert facts_kb.best_link(doc_id(facts_kb, FLAGGED))["rank"] is None
+    assert facts_kb.best_link(doc_id(facts_kb, "https://carol.example/2014/seizure-detection/")).rank == 5
+    assert facts_kb.best_link(doc_id(facts_kb, FLAGGED)).rank is None
 
 
 def test_check_warns_and_still_passes(facts_kb, monkeypatch, capsys):
@@ -166,6 +166,6 @@ def test_a_read_only_database_from_before_the_facts_still_answers(built_kb):
         assert load_facts(reader.conn) == {}
         assert reader.search("lag features", k=1, mode="keyword")[0].rank == 2
         stats = reader.stats()
-        assert (stats["not_writeups"], stats["flagged_links"], stats["parsed_ranks"]) == (0, 0, 0)
+        assert (stats.not_writeups, stats.flagged_links, stats.parsed_ranks) == (0, 0, 0)
     finally:
         reader.close()

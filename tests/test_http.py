@@ -8,8 +8,8 @@ from email.utils import format_datetime
 
 import pytest
 
+from ingest.errors import FetchError
 from ingest.http import Fetcher, Response, is_text_type, retry_after_seconds
-from kb.errors import FetchError
 from tests.fixtures.canned_http import Canned, FakeTime, canned_fetcher, ok, status
 
 
@@ -238,7 +238,7 @@ def test_cache_evicts_least_recently_used_entries_over_its_budget(tmp_path):
     import os
     import time
 
-    from ingest.httpcache import HttpCache
+    from ingest.http.cache import HttpCache
 
     cache = HttpCache(tmp_path, max_bytes=3_000)  # an entry is ~550 bytes: 300 body + metadata
     urls = [f"https://site.example/p{i}" for i in range(6)]
@@ -258,7 +258,7 @@ def test_cache_evicts_least_recently_used_entries_over_its_budget(tmp_path):
 def test_cache_prune_removes_orphans_and_stale_temp_files(tmp_path):
     import os
 
-    from ingest.httpcache import HttpCache
+    from ingest.http.cache import HttpCache
 
     cache = HttpCache(tmp_path)
     cache.put(U, ok(b"kept", ETag='"k"'))

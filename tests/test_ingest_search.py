@@ -2,7 +2,7 @@
 
 import pytest
 
-from ingest.mirror_ingest import ingest_mirror
+from ingest.mirror import ingest_mirror
 from kb.api import KnowledgeBase
 from kb.embed import FakeEmbedder
 from kb.errors import EmptyQueryError, IndexMismatchError, NotBuiltError
@@ -15,12 +15,12 @@ def test_ingest_stores_documents_competitions_and_links(kb, mirror):
     counts = kb.counts()
     assert counts["documents"] == 4 and counts["competitions"] == 3
     doc = kb.document("https://carol.example/2014/seizure-detection/")
-    assert doc["title"] == "Seizure detection with spectral features"
-    assert "tracking" not in doc["text"] and "Copyright" not in doc["text"]
-    assert sorted((c["slug"], c["rank"]) for c in doc["competitions"]) == [("brainwave-seizure", None),
+    assert doc.title == "Seizure detection with spectral features"
+    assert "tracking" not in doc.text and "Copyright" not in doc.text
+    assert sorted((c.slug, c.rank) for c in doc.competitions) == [("brainwave-seizure", None),
                                                                          ("galaxy-shapes", 5)]
     latin = kb.document("https://github.com/dave/old-comp/blob/master/README.txt")
-    assert "Résumé" in latin["text"] and "café" in latin["text"]
+    assert "Résumé" in latin.text and "café" in latin.text
 
 
 def test_reingest_unchanged_embeds_nothing(kb, mirror):

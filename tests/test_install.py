@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.models import FetchedDocument
-from kb.textclean import clean
+from kb.records import FetchedDocument
+from kb.text.clean import clean
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = (b"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Fourth place in the demand forecast</title>"
@@ -66,7 +66,7 @@ def test_every_imported_distribution_is_declared():
     declared = _declared()
     providers = importlib.metadata.packages_distributions()
     providers["lxml"] = ["lxml"]  # BeautifulSoup(html, "lxml") names the parser as a string
-    missing = {module: where for module, where in {**_third_party_imports(), "lxml": "kb/textclean_html.py"}.items()
+    missing = {module: where for module, where in {**_third_party_imports(), "lxml": "kb/text/html.py"}.items()
                if not {_normalise(d) for d in providers.get(module, [module])} & declared}
     assert missing == {}
 
@@ -99,4 +99,20 @@ def test_an_html_post_is_stored_when_trafilatura_cannot_be_imported(no_html_clea
     outcome = kb.add_document(FetchedDocument(url="https://ann.example/2021/fourth-place/", source="blog",
                                               raw=PAGE, content_type="text/html"))
     assert (outcome.status, outcome.reason) == ("new", "")
-    assert "target encoding" in kb.document("https://ann.example/2021/fourth-place/")["text"].lower()
+    assert "target encoding" in kb.document("https://ann.example/2021/fourth-place/").text.lower()
+
+
+def test_the_packages_ship_their_type_information():
+    """PEP 561: ``py.typed`` in both packages and in the package data, so a wheel carries it."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    for package in ("kb", "ingest"):
+        assert (ROOT / package / "py.typed").is_file() and "py.typed" in data[package]
+
+
+def test_mypy_runs_in_lint_and_is_declared():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "ruff check" in lint and "mypy" in lint
+    assert "mypy" in _declared()
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]["files"] == [
+        "kb", "ingest", "app.py"]

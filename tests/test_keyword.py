@@ -2,7 +2,8 @@ import sqlite3
 
 import pytest
 
-from kb.keyword import fts_query, prune_terms, query_terms, search
+from kb.search.keyword import fts_query, prune_terms, search
+from kb.search.terms import query_terms
 
 
 def test_query_terms_drop_stopwords_and_dedupe():

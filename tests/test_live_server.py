@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
+from ingest.crawl import CrawlOptions, ingest_urls
 from ingest.http import Fetcher, FetchPolicy
-from ingest.live import CrawlOptions, ingest_urls
-from ingest.transport_requests import RequestsTransport
-from kb.models import FetchedDocument
+from ingest.http.requests_transport import RequestsTransport
+from kb.records import FetchedDocument
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 CHUNK = b"<p>" + b"filler text " * 5000 + b"</p>\n"  # ~60 KB, reused: the 50 MB body is never held whole
@@ -229,8 +229,8 @@ def test_hostile_server(kb, server, tmp_path):
     assert state.hits["/private/secret"] == 0 and state.hits["/robots.txt"] == 1
     assert state.hits["/hang-headers"] == 1  # timeouts are not retried
     assert state.huge_sent < HUGE  # the 50 MB body was cut off at the cap
-    assert "caf\u00e9 cr\u00e8me" in kb.document(base + "/latin")["text"]  # wrong declared charset survived
-    assert "stacking out-of-fold" in kb.document(base + "/broken")["text"]
+    assert "caf\u00e9 cr\u00e8me" in kb.document(base + "/latin").text  # wrong declared charset survived
+    assert "stacking out-of-fold" in kb.document(base + "/broken").text
     assert elapsed < 30
 
     before = sum(state.hits.values())

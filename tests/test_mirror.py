@@ -2,9 +2,9 @@ import json
 
 import pytest
 
+from ingest.errors import FetchError, MirrorError
 from ingest.http import Fetcher, Request
 from ingest.mirror import MirrorTransport, load_manifest, safe_path
-from kb.errors import FetchError, MirrorError
 
 
 def test_manifest_groups_rows_by_document(mirror):

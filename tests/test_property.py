@@ -15,19 +15,19 @@ from hypothesis import strategies as st
 
 from ingest.catalog import parse_catalog
 from ingest.mirror import load_manifest, safe_path
-from ingest.pipeline import process
-from ingest.report import STATUSES
-from kb.api import MAX_QUERY_CHARS, KnowledgeBase, clean_query
-from kb.app_render import document_markdown, escape_markdown, highlight
-from kb.chunking import chunk_text, count_words
+from kb.api import KnowledgeBase
+from kb.app.render import document_markdown, escape_markdown, highlight
+from kb.documents import process
 from kb.embed import FakeEmbedder
 from kb.errors import EmptyQueryError, ExtractError
-from kb.keyword import fts_query
-from kb.models import CompetitionLink, FetchedDocument
-from kb.snippets import best_window
+from kb.records import STATUSES, CompetitionLink, FetchedDocument
+from kb.search.engine import MAX_QUERY_CHARS, clean_query
+from kb.search.keyword import fts_query
+from kb.search.snippets import best_window
 from kb.techniques.extract import extract
 from kb.techniques.vocab import load_vocabulary
-from kb.textclean import clean
+from kb.text.chunking import chunk_text, count_words
+from kb.text.clean import clean
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CONTENT_TYPES = st.sampled_from(["text/html", "text/markdown", "text/x-rst", "text/plain", "application/json",

@@ -1,4 +1,4 @@
-from kb.rank import group_by, min_max, rrf, weighted_fusion
+from kb.search.fusion import group_by, min_max, rrf, weighted_fusion
 
 
 def test_rrf_rewards_items_in_both_lists():

@@ -263,7 +263,7 @@ def test_the_profile_can_be_corrected(built_kb):
 
 
 def test_unrelated_text_gets_no_close_match(tmp_path, mirror):
-    from ingest.mirror_ingest import ingest_mirror
+    from ingest.mirror import ingest_mirror
     from kb.api import KnowledgeBase
     from kb.embed import FakeEmbedder
 
@@ -377,20 +377,20 @@ def test_recommend_filters_and_k(built_kb):
 
 
 def test_corpus_data_is_cached_until_any_connection_writes(built_kb):
-    from kb import store
     from kb.api import KnowledgeBase
     from kb.embed import FakeEmbedder
-    from kb.recommend.recommender import corpus_data
+    from kb.recommend.corpus import corpus_data
+    from kb.store.db import transaction
 
     first = corpus_data(built_kb)
     assert corpus_data(built_kb) is first
     other = KnowledgeBase.open(built_kb.settings.home, embedder=FakeEmbedder(), model="fake")
-    with store.transaction(other.conn):
+    with transaction(other.conn):
         other.conn.execute("UPDATE documents SET title = 'changed elsewhere' WHERE id = 1")
     other.close()
     second = corpus_data(built_kb)
     assert second is not first
-    with store.transaction(built_kb.conn):
+    with transaction(built_kb.conn):
         built_kb.conn.execute("UPDATE documents SET title = 'changed here' WHERE id = 1")
     assert corpus_data(built_kb) is not second
 
@@ -423,7 +423,7 @@ def test_ingest_leaves_the_competition_vectors_ready_for_readers(built_kb, monke
     from kb.api import KnowledgeBase
     from kb.embed import FakeEmbedder
     from kb.recommend import corpus as corpus_module
-    from kb.recommend.recommender import corpus_data
+    from kb.recommend.corpus import corpus_data
 
     def not_again(*args, **kwargs):
         raise AssertionError("a reader had to compute what ingestion should have stored")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.report import Outcome
 from ingest.sources.base import Target
 from ingest.sources.blog import (
     SITEMAP_PATHS,
@@ -16,7 +15,7 @@ from ingest.sources.blog import (
     site_scope,
     sitemap_locations,
 )
-from kb.models import FetchedDocument
+from kb.records import FetchedDocument, Outcome
 from tests.fixtures.canned_http import canned_fetcher, ok
 
 SITE = "https://ann.example/"
@@ -189,7 +188,7 @@ def test_a_medium_feed_is_a_whole_blog_of_that_author_only():
 
 
 def test_an_article_url_that_is_a_feed_is_expanded_into_its_posts(kb):
-    from ingest.live import ingest_urls
+    from ingest.crawl import ingest_urls
 
     feed = "https://ann.blogspot.com/feeds/posts/default"
     post = ARTICLE.replace("sales forecast", "retina grading")

@@ -7,16 +7,15 @@ import json
 
 import pytest
 
-from ingest.catalog import CATALOG_URL, parse_catalog
+from ingest.catalog import CATALOG_URL, catalog_targets, parse_catalog
+from ingest.crawl import CrawlOptions, ingest_catalog, ingest_urls, merge_links
+from ingest.errors import FetchError
 from ingest.frontier import Frontier
-from ingest.live import CrawlOptions, ingest_catalog, ingest_urls, merge_links
-from ingest.report import Outcome
-from ingest.sources import source_for_url
 from ingest.sources.base import Target
-from ingest.sources.catalog import catalog_targets
+from ingest.sources.dispatch import source_for_url
 from ingest.sources.kaggle import API, SITE, TOPIC
-from kb.errors import FetchError, KBError
-from kb.models import CompetitionLink
+from kb.errors import KBError
+from kb.records import CompetitionLink, Outcome
 from tests.fixtures import kaggle_payloads as kp
 from tests.fixtures.canned_http import canned_fetcher, ok
 from tests.fixtures.live_catalog import CATALOG
@@ -75,10 +74,10 @@ def test_catalog_crawl_stores_documents_with_catalog_ranks_and_a_rerun_fetches_n
     assert (d["new"], d["failed"], d["competitions"]) == (4, 0, 2)
     assert [x["reason"] for x in d["failures"]] == ["unsupported"]
     doc = kb.document("https://github.com/ann/sol")
-    assert doc["source"] == "github" and [(c["slug"], c["rank"]) for c in doc["competitions"]] == [("shop-demand", 2)]
+    assert doc.source == "github" and [(c.slug, c.rank) for c in doc.competitions] == [("shop-demand", 2)]
     kaggle = kb.document("https://www.kaggle.com/c/shop-demand/discussion/5000")
-    assert [(c["slug"], c["rank"]) for c in kaggle["competitions"]] == [("shop-demand", 1)]
-    assert (kaggle["title"], kaggle["author"], kaggle["date"]) == ("1st place", "Ann Example", "2021-05-02")
+    assert [(c.slug, c.rank) for c in kaggle.competitions] == [("shop-demand", 1)]
+    assert (kaggle.title, kaggle.author, kaggle.date) == ("1st place", "Ann Example", "2021-05-02")
     assert Frontier(kb.conn).status()["by_state"] == {"queued": 0, "done": 4, "failed": 0}
 
     sent = len(t.calls)
@@ -144,8 +143,8 @@ def test_merge_links_prefers_ranked_links():
 
 def test_outcomes_pass_through(kb):
     f, _ = canned_fetcher({})
-    from ingest.live import crawl
-    from ingest.sources import make_sources
+    from ingest.crawl import crawl
+    from ingest.sources.dispatch import make_sources
 
     report = crawl(kb, make_sources(f), [Outcome("x", "skipped", reason="unsupported")])
     assert report.to_dict()["skipped"] == 1

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from ingest.report import Outcome
 from ingest.sources.base import Target
 from ingest.sources.github import API, RAW, GitHubRef, GitHubSource, parse_github_url
-from kb.models import CompetitionLink, FetchedDocument
+from kb.config import load_settings
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 from tests.fixtures.canned_http import canned_fetcher, ok, status
 
 README = "# Our solution\n\nWe stacked three gradient boosted models and tuned the blend on a time split.\n"
@@ -46,10 +46,11 @@ def test_repo_root_readme_via_the_readme_api():
 def test_token_is_sent_to_the_api_only(monkeypatch):
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_example")
     f, t = canned_fetcher({f"{RAW}/ann/sol/main/notes.md": ok(README, "text/plain; charset=utf-8")})
-    GitHubSource(f).fetch(Target("https://github.com/ann/sol/blob/main/notes.md", "github"))
+    token = load_settings().github_token  # what `kb ingest github` hands its source
+    GitHubSource(f, token).fetch(Target("https://github.com/ann/sol/blob/main/notes.md", "github"))
     assert "Authorization" not in t.calls[0].headers
     f, t = canned_fetcher({f"{API}/repos/ann/sol/readme": readme_answer("README.md", README)})
-    GitHubSource(f).fetch(Target("https://github.com/ann/sol", "github"))
+    GitHubSource(f, token).fetch(Target("https://github.com/ann/sol", "github"))
     assert t.calls[0].headers["Authorization"] == "Bearer ghp_example"
 
 

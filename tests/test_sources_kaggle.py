@@ -7,7 +7,6 @@ import json
 import pytest
 
 from ingest.http import Request, Response
-from ingest.report import Outcome
 from ingest.sources.base import Target
 from ingest.sources.kaggle import (
     API,
@@ -24,7 +23,8 @@ from ingest.sources.kaggle import (
     KaggleSource,
     parse_kaggle_url,
 )
-from kb.models import CompetitionLink, FetchedDocument
+from kb.config import load_settings
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 from tests.fixtures import kaggle_payloads as kp
 from tests.fixtures.canned_http import canned_fetcher, ok, status
 
@@ -271,7 +271,7 @@ def public_routes(**extra) -> dict:
 def test_with_a_token_topics_come_from_the_documented_api_and_the_token_goes_nowhere_else(monkeypatch):
     monkeypatch.setenv("KAGGLE_API_TOKEN", "secret-token")
     f, t = canned_fetcher(public_routes())
-    doc = KaggleSource(f).fetch(Target(URL, "kaggle", rank=3))
+    doc = KaggleSource(f, load_settings().kaggle_token).fetch(Target(URL, "kaggle", rank=3))
     assert isinstance(doc, FetchedDocument)
     assert (doc.raw.decode(), doc.author, doc.title, doc.date) == (POST, "Ann", "3rd place solution", "2021-05-02")
     assert doc.content_type == "text/markdown" and doc.fetched_url == PUBLIC_API + API_TOPIC

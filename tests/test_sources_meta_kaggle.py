@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.meta_kaggle_ingest import ingest_meta_kaggle
-from ingest.report import Outcome
-from ingest.sources.meta_kaggle import MetaKaggleDump, parse_date, reward, title_rank
-from kb.errors import MirrorError
-from kb.models import CompetitionLink, FetchedDocument
+from ingest.errors import MirrorError
+from ingest.meta_kaggle import MetaKaggleDump, ingest_meta_kaggle, parse_date, reward, title_rank
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 from tests.fixtures.meta_kaggle_dump import MESSAGES, write_dump, write_rows
 
 BASE = "https://www.kaggle.com/c/"
@@ -139,8 +137,8 @@ def test_import_into_the_knowledge_base_and_rerun_changes_nothing(kb, tmp_path):
     assert (d["new"], d["failed"], summary.competitions) == (4, 1, 2)
     assert {f["reason"] for f in d["failures"]} == {"not_found", "malformed"}
     doc = kb.document(f"{BASE}shop-demand/discussion/5000")
-    assert doc["source"] == "kaggle" and "Lag features" in doc["text"]
-    assert [(c["slug"], c["rank"]) for c in doc["competitions"]] == [("shop-demand", 1)]
+    assert doc.source == "kaggle" and "Lag features" in doc.text
+    assert [(c.slug, c.rank) for c in doc.competitions] == [("shop-demand", 1)]
     assert d["embedded_chunks"] > 0
     again = ingest_meta_kaggle(kb, root).to_dict()
     assert (again["new"], again["changed"], again["unchanged"], again["embedded_chunks"]) == (0, 0, 4, 0)

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.chunking import chunk_text
 from kb.errors import ExtractError
-from kb.textclean import clean, decode_bytes, guess_language, looks_binary
+from kb.text.chunking import chunk_text
+from kb.text.clean import clean, decode_bytes, guess_language, looks_binary
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 _OUTSIDE_CODE = re.compile(r"^(`{3,}|~{3,}).*?^\1|`[^`\n]*`", re.M | re.S)

@@ -1,7 +1,7 @@
 import pytest
 
-from ingest.titles import document_title, plain
-from kb.models import CompetitionLink
+from kb.records import CompetitionLink
+from kb.text.titles import document_title, plain
 
 
 @pytest.mark.parametrize("raw, expected", [

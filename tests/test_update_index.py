@@ -1,7 +1,8 @@
 """Incremental vector-index updates through KnowledgeBase (goes with /tmp/kbperf/index_update.patch)."""
 
-from ingest.mirror_ingest import ingest_mirror
-from kb import dense, vectors
+from ingest.mirror import ingest_mirror
+from kb.search import dense
+from kb.store import vectors
 
 
 def indexed(kb) -> list[tuple[int, int]]:

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from kb.api import KnowledgeBase
+from kb.config import load_settings
+from kb.embed import FakeEmbedder
 from kb.errors import KBError
 from kb.techniques.vocab import (
     CATEGORIES,
@@ -15,6 +18,7 @@ from kb.techniques.vocab import (
     VocabularyError,
     default_paths,
     load_vocabulary,
+    settings_paths,
 )
 
 
@@ -120,13 +124,16 @@ def test_env_var_and_kb_home_files_extend_the_default(tmp_path, monkeypatch):
     write(home, "techniques.yml", "- {name: Gamma Trick, category: tricks, aliases: [gamma trick]}\n")
     monkeypatch.setenv("KB_TECHNIQUES", os.pathsep.join([str(one), str(two)]))
     monkeypatch.setenv("KB_HOME", str(home))
-    assert default_paths() == [PACKAGED, one, two, home / "techniques.yml"]
+    assert settings_paths(load_settings()) == [PACKAGED, one, two, home / "techniques.yml"]
     vocab = load_vocabulary()
     assert {"Alpha Trick", "Beta Trick", "Gamma Trick"} <= {t.name for t in vocab}
+    with KnowledgeBase.open(embedder=FakeEmbedder(), model="fake") as kb:  # what a knowledge base reads
+        assert {"Alpha Trick", "Beta Trick", "Gamma Trick"} <= {t.name for t in kb.vocabulary}
 
 
 def test_missing_kb_home_file_is_simply_skipped(tmp_path, monkeypatch):
     monkeypatch.setenv("KB_HOME", str(tmp_path / "empty-home"))
+    assert settings_paths(load_settings()) == [PACKAGED]
     assert default_paths() == [PACKAGED]
 
 

@@ -2,7 +2,7 @@
 
 ``discover`` expands what a user or the catalog gave (a page, a repo, a whole blog) into targets,
 one per document; ``fetch`` fetches one target through the shared :class:`~ingest.http.Fetcher`
-and extracts a :class:`~kb.models.FetchedDocument`, or returns an ``Outcome`` saying why not, or
+and extracts a :class:`~kb.records.FetchedDocument`, or returns an ``Outcome`` saying why not, or
 (for a page that turns out to be a feed) the targets it lists, as :class:`Discovered`.
 Sources never raise for a bad page: failures are outcomes with a reason.
 """
@@ -13,9 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ingest.report import Outcome
-from kb.errors import FetchError
-from kb.models import FetchedDocument
+from ingest.errors import FetchError
+from kb.records import FetchedDocument, Outcome
 
 
 @dataclass(frozen=True)

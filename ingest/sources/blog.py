@@ -20,11 +20,10 @@ import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from ingest.errors import FetchError
 from ingest.http import Fetcher, Response
-from ingest.report import Outcome
 from ingest.sources.base import Discovered, Target, failed
-from kb.errors import FetchError
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 

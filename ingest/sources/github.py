@@ -17,7 +17,6 @@ import base64
 import binascii
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Callable
@@ -25,11 +24,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
+from ingest.errors import FetchError
 from ingest.http import Fetcher, Response
-from ingest.report import Outcome
 from ingest.sources.base import Target, failed
-from kb.errors import FetchError
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +83,7 @@ class GitHubSource:
 
     def __init__(self, fetcher: Fetcher, token: str | None = None, *, clock: Callable[[], float] = time.time):
         self.fetcher = fetcher
-        self.token = token if token is not None else os.environ.get("GITHUB_TOKEN")
+        self.token = token  # Settings.github_token (GITHUB_TOKEN)
         self.clock = clock
         self.api_closed_until: float | None = None  # epoch seconds: the API's limit is spent until then
         self._default_branches: dict[tuple[str, str], str] = {}

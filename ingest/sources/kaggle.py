@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ingest.errors import FetchError
 from ingest.http import Fetcher
-from ingest.report import Outcome
 from ingest.sources.base import Target, failed
 from ingest.sources.kaggle_json import (
     Leaderboard,
@@ -40,8 +39,7 @@ from ingest.sources.kaggle_json import (
     writeup_post,
     writeup_topic_id,
 )
-from kb.errors import FetchError
-from kb.models import CompetitionLink, FetchedDocument
+from kb.records import CompetitionLink, FetchedDocument, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +95,7 @@ class KaggleSource:
 
     def __init__(self, fetcher: Fetcher, token: str | None = None):
         self.fetcher = fetcher
-        self.token = token if token is not None else os.environ.get("KAGGLE_API_TOKEN")
+        self.token = token  # Settings.kaggle_token (KAGGLE_API_TOKEN)
         self._xsrf: str | None = None
         self._session_ready = False
         self._reopened = False
@@ -126,7 +124,7 @@ class KaggleSource:
         except FetchError as e:
             return failed(target.url, e)
         links = (CompetitionLink(slug, rank, kind),) if slug else ()
-        same_as = ()
+        same_as: tuple[str, ...] = ()
         if slug and post.topic_id is not None and ref.message_id is None:
             same_as = tuple(u for u in (topic_url(slug, post.topic_id),) if u != target.url)
         return FetchedDocument(
@@ -149,7 +147,9 @@ class KaggleSource:
                 log.info("%s: the documented API answered %s; trying the site's endpoint without the token",
                          page, e.detail or e.reason)
         data = self._call(TOPIC, {"forumTopicId": topic_id, "includeComments": ref.message_id is not None}, page)
-        topic = data.get("forumTopic") if isinstance(data.get("forumTopic"), dict) else data
+        topic = data.get("forumTopic")
+        if not isinstance(topic, dict):
+            topic = data
         try:
             post = topic_post(topic, ref.message_id)
         except MissingMessage as e:

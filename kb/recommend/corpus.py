@@ -1,4 +1,4 @@
-"""What recommendations aggregate over, read once from SQLite and cached until the data changes.
+"""What recommendations aggregate over, read once from SQLite (``corpus_data`` caches it in the knowledge base).
 
 Per document: the techniques it reports as helping / not helping (with how many of its sentences
 report each one as helping), its competitions and solution rank. Per catalog competition: its
@@ -15,12 +15,18 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.docfacts import has_facts, load_facts
+from kb.docfacts import load_facts
 from kb.recommend.scoring import TechniqueMatrix, prominence
-from kb.store import sha256, transaction
+from kb.store.db import transaction
+from kb.store.read import has_facts
+from kb.store.write import sha256
+
+if TYPE_CHECKING:
+    from kb.api import KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,6 @@ class DocInfo:
 
 @dataclass
 class CorpusData:
-    version: tuple
     docs: dict[int, DocInfo]
     comp_docs: dict[str, set[int]]
     comp_profile: dict[str, tuple[str | None, str | None, str | None, int | None]]
@@ -60,6 +65,11 @@ class CorpusData:
     @property
     def link_slugs(self) -> list[str]:
         return self.comp_slugs
+
+    @property
+    def technique_names(self) -> tuple[str, ...]:
+        """Every technique some write-up reports, in the column order of the matrices."""
+        return self.helped.names if self.helped is not None else ()
 
     def mask(self, allowed: Collection[int] | None = None, excluded: Iterable[int] = ()) -> np.ndarray:
         """Boolean row mask: documents in ``allowed`` (all when None) and not in ``excluded``."""
@@ -100,12 +110,6 @@ def competition_text(row: sqlite3.Row | dict) -> str:
     if row["metric"] and row["metric"] != "-":
         parts.append(f"Evaluation metric: {row['metric']}")
     return ". ".join(str(p).strip().rstrip(".") for p in parts) + "."
-
-
-def data_version(conn: sqlite3.Connection) -> tuple[int, int]:
-    """Changes when the database changed: commits by other connections (``PRAGMA data_version``) or
-    by this one (``total_changes``). Constant-time, unlike counting rows."""
-    return conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes
 
 
 def _facts(conn: sqlite3.Connection) -> tuple[set[int], dict[int, str], dict[int, int]]:
@@ -171,7 +175,7 @@ def load_corpus_data(conn: sqlite3.Connection) -> CorpusData:
     pairs = [(row[d], comp_index[slug]) for d in doc_ids for slug in docs[d].competitions if slug in comp_index]
     credit = [(c, tech_index[t], r) for r, c in pairs for t in helped.get(int(doc_ids[r]), ())]
     return CorpusData(
-        version=data_version(conn), docs=docs, comp_docs=dict(comp_docs),
+        docs=docs, comp_docs=dict(comp_docs),
         comp_profile={r["slug"]: (r["modality"], r["task_type"], r["metric_family"], r["year"]) for r in rows},
         comp_info={r["slug"]: r for r in rows}, comp_slugs=comp_slugs, comp_index=comp_index,
         doc_ids=np.asarray(doc_ids, dtype=np.int64), row=row,
@@ -263,3 +267,16 @@ def _compute_centroids(conn: sqlite3.Connection, data: CorpusData, todo: dict[st
         if norm > 0:
             out[key] = (total / norm).astype(np.float32).tobytes()
     return out
+
+
+def corpus_data(kb: KnowledgeBase) -> CorpusData:
+    """What recommendations aggregate over, kept by the knowledge base until its database changes (the
+    vectors it stores for competitions on the way do not count as a change)."""
+    return kb.cached("recommend.corpus", lambda: _load_corpus(kb))
+
+
+def _load_corpus(kb: KnowledgeBase) -> CorpusData:
+    data = kb.read(load_corpus_data)
+    competition_vectors(kb.conn, data, kb.embedder, store=not kb.readonly)
+    competition_centroids(kb.conn, data, kb.model_id, store=not kb.readonly)
+    return data

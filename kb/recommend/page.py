@@ -220,7 +220,7 @@ def goal_text(paragraphs: list[str], max_words: int = GOAL_WORDS) -> str:
     return " ".join(" ".join(chosen).split()[:max_words])
 
 
-def _title(sections: list[tuple[str, str]], text: str) -> str | None:
+def _title(sections: list[tuple[int, str, str]], text: str) -> str | None:
     for _, heading, _ in sections:
         if heading and heading_kind(heading) == KEEP and not re.search(
                 r"\b(?:overview|description|context|introduction|background|goal)\b", heading, re.IGNORECASE):

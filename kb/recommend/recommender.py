@@ -10,14 +10,14 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kb.filters import Filters, document_ids
-from kb.models import year_of
 from kb.profile import infer_profile, modality_confidence, modality_scores
 from kb.recommend import scoring
-from kb.recommend.corpus import CorpusData, competition_centroids, competition_vectors, data_version, load_corpus_data
+from kb.recommend.corpus import CorpusData, corpus_data
 from kb.recommend.page import Page, ml_cues, read_page
 from kb.recommend.scoring import (
     TechniqueVote,
@@ -31,29 +31,18 @@ from kb.recommend.scoring import (
 )
 from kb.recommend.similar import Similarity, reason, similarity
 from kb.recommend.types import DocumentRef, Evidence, QueryProfile, Recommendation, SimilarCompetition, TechniqueScore
+from kb.search.filters import Filters, document_ids
+from kb.store import read
+
+if TYPE_CHECKING:
+    from kb.api import KnowledgeBase
+from kb.records import year_of
 
 WINDOW_WORDS = 150  # the model reads ~256 word pieces: a long page is encoded in windows and averaged
 MAX_WINDOWS = 8
 PASSAGES = 200  # passages retrieved for the query: a quote from one of them is preferred
 SHARES = 30  # techniques whose share among similar winners the answer reports
 NO_WRITEUPS = "No winning write-up matches these filters."
-
-
-def corpus_data(kb) -> CorpusData:  # noqa: ANN001
-    """Cached per KnowledgeBase; reloaded when the database changed."""
-    with kb._lock:
-        version = data_version(kb.conn)
-        cached = getattr(kb, "_corpus_data", None)
-        if cached is not None and cached.version == version:
-            return cached
-        data = load_corpus_data(kb.conn)
-        before = kb.conn.total_changes
-        competition_vectors(kb.conn, data, kb.embedder, store=not kb.readonly)
-        competition_centroids(kb.conn, data, kb.model_id, store=not kb.readonly)
-        if kb.conn.total_changes != before:  # our own vector writes do not make the data stale
-            data.version = (data.version[0], kb.conn.total_changes)
-        kb._corpus_data = data
-        return data
 
 
 def read_query(description: str, *, modality: str | None = None, task_type: str | None = None,
@@ -75,7 +64,7 @@ def read_query(description: str, *, modality: str | None = None, task_type: str 
     return page, profile, focus
 
 
-def query_vector(kb, text: str) -> np.ndarray:  # noqa: ANN001
+def query_vector(kb: KnowledgeBase, text: str) -> np.ndarray:
     """The mean of the query's window vectors, earlier windows (the description) counting more."""
     words = text.split()
     windows = [" ".join(words[i:i + WINDOW_WORDS]) for i in range(0, len(words), WINDOW_WORDS)][:MAX_WINDOWS]
@@ -86,32 +75,33 @@ def query_vector(kb, text: str) -> np.ndarray:  # noqa: ANN001
     return v / norm if norm > 0 else v
 
 
-def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | None = None,  # noqa: ANN001
+def recommend(kb: KnowledgeBase, description: str, k: int = 10, *, exclude_competition: str | None = None,
               mode: str = "hybrid", year: int | None = None, evidence_per_technique: int = 3,
               competitions: int = 10, exclude_documents: Collection[int] = (), modality: str | None = None,
               task_type: str | None = None, metric_family: str | None = None,
-              **filters: object) -> Recommendation:
+              filters: Filters | None = None) -> Recommendation:
     page, profile, focus = read_query(description, modality=modality, task_type=task_type,
                                       metric_family=metric_family, year=year)
     query = " ".join(str(description).split())
+    filters = filters or Filters()
     data = corpus_data(kb)
     if profile.year is None:
         newest = max((p[3] for p in data.comp_profile.values() if p[3]), default=None)
         profile = replace(profile, year=newest, year_assumed=True)
-    common = {"query": query, "profile": profile, "kept_sections": page.kept, "dropped_sections": page.dropped}
+    answer = partial(Recommendation, query=query, profile=profile, kept_sections=page.kept,
+                     dropped_sections=page.dropped)
     qv = query_vector(kb, focus)
-    with kb._lock:
-        allowed = document_ids(kb.conn, Filters.from_kwargs(**filters))
+    allowed = kb.read(document_ids, filters)
     excluded = set(exclude_documents)
     if exclude_competition:
         excluded |= data.comp_docs.get(exclude_competition, set())
     mask = data.mask(allowed, excluded)
-    if data.helped is None or data.comp_vectors is None or not len(data.comp_slugs):
-        return Recommendation(**common, abstained=True, message="The knowledge base holds no competitions yet.")
+    if data.helped is None or data.comp_vectors is None or data.comp_centroids is None or not len(data.comp_slugs):
+        return answer(abstained=True, message="The knowledge base holds no competitions yet.")
     if not mask.any():
-        return Recommendation(**common, abstained=True, message=NO_WRITEUPS)
+        return answer(abstained=True, message=NO_WRITEUPS)
     credited = data.credited(mask)
-    voters = credited.any(axis=1)
+    voters = np.asarray(credited.any(axis=1))
     with_writeups = data.competitions_with_writeups(mask)
     skip = data.comp_index.get(exclude_competition) if exclude_competition else None
     if skip is not None:
@@ -128,7 +118,7 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
     floor = kb.settings.abstain_below
     needed = floor if ml_cues(focus) else floor + scoring.NO_CUES_MARGIN
     if closest < needed:
-        return Recommendation(**common, abstained=True, message=(
+        return answer(abstained=True, message=(
             "No close match: no competition in the knowledge base is close to this description "
             f"(closest text similarity {closest:.2f}, needs {needed:.2f}). Describe the data, what to predict "
             "and the metric."))
@@ -141,21 +131,22 @@ def recommend(kb, description: str, k: int = 10, *, exclude_competition: str | N
     not_helped = _not_helped(data, mask, [c for c, _ in neighbours], len(names))
     votes = rank_techniques(credited, neighbours, names, prior, base, slugs=data.comp_slugs, exclude=stakes,
                             not_helped=not_helped)
-    passages = {cid for cid, _ in kb.passages(focus[:4000], limit=PASSAGES, mode=mode,
-                                              exclude_competition=exclude_competition, **filters)} if votes else set()
+    passages = {cid for cid, _ in kb.passages(
+        focus[:4000], limit=PASSAGES, mode=mode,
+        filters=replace(filters, exclude_competition=exclude_competition))} if votes else set()
     picked = _with_evidence(kb, data, votes, neighbours, mask, passages, k, evidence_per_technique)
     counts = _document_counts(data, mask, neighbours, names)
     techniques = [_technique_score(kb, vote, ev, counts) for vote, ev in picked]
     similar = _similar_list(kb, data, sim, order, listable, with_writeups, credited, names, qprof, profile.year,
                             [t.name for t in techniques], mask, competitions, [c for c, _ in neighbours], floor)
     if not neighbours:
-        return Recommendation(**common, competitions=similar, table_stakes=stakes, abstained=True, message=(
+        return answer(competitions=similar, table_stakes=stakes, abstained=True, message=(
             "No close match among competitions with write-ups: kb holds no write-up of a similar competition "
             "(under these filters). The similar catalog competitions are listed with the command that fetches "
             "their write-ups."))
     share = shares(credited, neighbours, prior)
     top_shares = [(names[i], float(share[i])) for i in np.argsort(-share, kind="stable")[:SHARES] if share[i] > 0]
-    return Recommendation(**common, techniques=techniques, competitions=similar, table_stakes=stakes,
+    return answer(techniques=techniques, competitions=similar, table_stakes=stakes,
                           shares=top_shares)
 
 
@@ -179,7 +170,7 @@ def _not_helped(data: CorpusData, mask: np.ndarray, comps: Sequence[int], n: int
     return out
 
 
-def _with_evidence(kb, data: CorpusData, votes: list[TechniqueVote], neighbours: list[tuple[int, float]],  # noqa: ANN001
+def _with_evidence(kb: KnowledgeBase, data: CorpusData, votes: list[TechniqueVote], neighbours: list[tuple[int, float]],
                    mask: np.ndarray, passages: set[int], k: int,
                    per_technique: int) -> list[tuple[TechniqueVote, tuple[Evidence, ...]]]:
     """The first ``k`` techniques that a write-up of a crediting neighbour can quote first-hand."""
@@ -198,7 +189,7 @@ def _with_evidence(kb, data: CorpusData, votes: list[TechniqueVote], neighbours:
     return out
 
 
-def _evidence(kb, data: CorpusData, votes: list[TechniqueVote], closeness: dict[int, float], top: float,  # noqa: ANN001
+def _evidence(kb: KnowledgeBase, data: CorpusData, votes: list[TechniqueVote], closeness: dict[int, float], top: float,
               mask: np.ndarray, passages: set[int]) -> dict[str, list[Evidence]]:
     """Candidate quotes: helped mentions in the allowed write-ups of the neighbours that credit each technique."""
     doc_comp: dict[int, int] = {}
@@ -207,8 +198,8 @@ def _evidence(kb, data: CorpusData, votes: list[TechniqueVote], closeness: dict[
         docs: set[int] = set()
         for c in vote.competitions:
             for d in data.comp_docs.get(data.comp_slugs[c], ()):
-                r = data.row.get(d)
-                if r is not None and mask[r]:
+                row = data.row.get(d)
+                if row is not None and mask[row]:
                     docs.add(d)
                     if d not in doc_comp or closeness.get(c, 0) > closeness.get(doc_comp[d], 0):
                         doc_comp[d] = c
@@ -216,55 +207,37 @@ def _evidence(kb, data: CorpusData, votes: list[TechniqueVote], closeness: dict[
     all_docs = sorted({d for docs in wanted.values() for d in docs})
     if not all_docs:
         return {}
-    rows: list[sqlite3.Row] = []
-    names = sorted(wanted)
-    with kb._lock:
-        for start in range(0, len(all_docs), 400):
-            part = all_docs[start:start + 400]
-            rows += kb.conn.execute(
-                "SELECT ct.technique, ct.chunk_id, ct.snippet, c.document_id, d.url, d.title, d.date, d.source"
-                " FROM chunk_techniques ct JOIN chunks c ON c.id = ct.chunk_id JOIN documents d ON d.id = c.document_id"
-                f" WHERE ct.helped = 1 AND ct.technique IN ({','.join('?' * len(names))})"
-                f" AND c.document_id IN ({','.join('?' * len(part))})", (*names, *part)).fetchall()
-        links = _links(kb.conn, all_docs)
+    mentions, links = kb.read(_mentions_and_links, sorted(wanted), all_docs)
     found: dict[str, list[Evidence]] = defaultdict(list)
-    for r in rows:
-        d = r["document_id"]
-        if d not in wanted.get(r["technique"], ()):
+    for m in mentions:
+        d = m.document_id
+        if d not in wanted.get(m.technique, ()):
             continue
-        quality = quote_quality(r["snippet"])
+        quality = quote_quality(m.snippet)
         if quality <= 0:
             continue
         c = doc_comp[d]
         slug = data.comp_slugs[c]
-        link = links.get((d, slug))
-        rank = link["rank"] if link else data.docs[d].best_rank
+        rank = links[(d, slug)] if (d, slug) in links else data.docs[d].best_rank
         weight = quality * (0.5 + closeness.get(c, 0.0) / top) * rank_weight(rank)
-        if r["chunk_id"] in passages:
+        if m.chunk_id in passages:
             weight *= 1.5  # the passage also matches the query
         info = data.comp_info.get(slug)
-        found[r["technique"]].append(Evidence(
-            url=r["url"], title=r["title"] or r["url"], competition=slug,
+        found[m.technique].append(Evidence(
+            url=m.url, title=m.title or m.url, competition=slug,
             competition_title=info["title"] if info else None, rank=rank,
-            year=(info["year"] if info else None) or year_of(r["date"]), snippet=r["snippet"], helped=True,
-            document_id=d, chunk_id=r["chunk_id"], weight=weight, source=r["source"]))
+            year=(info["year"] if info else None) or year_of(m.date), snippet=m.snippet, helped=True,
+            document_id=d, chunk_id=m.chunk_id, weight=weight, source=m.source))
     return found
 
 
-def _links(conn: sqlite3.Connection, doc_ids: list[int]) -> dict[tuple[int, str], sqlite3.Row]:
-    out: dict[tuple[int, str], sqlite3.Row] = {}
-    for start in range(0, len(doc_ids), 500):
-        part = doc_ids[start:start + 500]
-        marks = ",".join("?" * len(part))
-        for r in conn.execute(
-                "SELECT dc.document_id, dc.rank, co.slug FROM document_competitions dc"
-                f" JOIN competitions co ON co.id = dc.competition_id WHERE dc.document_id IN ({marks})"
-                " ORDER BY dc.rank IS NULL, dc.rank", part):
-            out.setdefault((r["document_id"], r["slug"]), r)
-    return out
+def _mentions_and_links(conn: sqlite3.Connection, techniques: list[str], doc_ids: list[int]
+                        ) -> tuple[list[read.HelpedMention], dict[tuple[int, str], int | None]]:
+    """The helped mentions of ``techniques`` in ``doc_ids`` and those documents' link ranks, in one snapshot."""
+    return read.helped_mentions(conn, techniques, doc_ids), read.link_ranks(conn, doc_ids)
 
 
-def _technique_score(kb, vote: TechniqueVote, evidence: tuple[Evidence, ...],  # noqa: ANN001
+def _technique_score(kb: KnowledgeBase, vote: TechniqueVote, evidence: tuple[Evidence, ...],
                      counts: dict[str, tuple[int, int]]) -> TechniqueScore:
     vocab = kb.vocabulary
     tech = vocab.by_name(vote.name) if vote.name in vocab else None
@@ -290,7 +263,7 @@ def _document_counts(data: CorpusData, mask: np.ndarray, neighbours: list[tuple[
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-def _similar_list(kb, data: CorpusData, sim: Similarity, order: np.ndarray, listable: np.ndarray,  # noqa: ANN001
+def _similar_list(kb: KnowledgeBase, data: CorpusData, sim: Similarity, order: np.ndarray, listable: np.ndarray,
                   with_writeups: np.ndarray, credited: np.ndarray, names: Sequence[str],
                   qprof: tuple[str | None, str | None, str | None], year: int | None, ranked: list[str],
                   mask: np.ndarray, limit: int, voters: list[int], floor: float) -> list[SimilarCompetition]:
@@ -302,11 +275,11 @@ def _similar_list(kb, data: CorpusData, sim: Similarity, order: np.ndarray, list
     chosen = sorted({*voters, *top}, key=lambda i: -sim.score[i])
     doc_ids = sorted({d for i in chosen for d in data.comp_docs.get(data.comp_slugs[i], ())
                       if d in data.row and mask[data.row[d]]})
-    titles = _titles(kb, doc_ids)
+    titles = kb.read(read.document_titles, doc_ids)
     for i in chosen:
         slug = data.comp_slugs[i]
         info = data.comp_info[slug]
-        credits = [names[t] for t in np.flatnonzero(credited[i])]
+        credits = [names[int(t)] for t in np.flatnonzero(credited[i])]
         shared = [t for t in ranked if t in credits]
         others = [t for t in credits if t not in in_list]
         docs = sorted(d for d in data.comp_docs.get(slug, ()) if d in data.row and mask[data.row[d]])
@@ -318,14 +291,4 @@ def _similar_list(kb, data: CorpusData, sim: Similarity, order: np.ndarray, list
             reason=reason(qprof, data.comp_profile[slug], float(sim.text[i]), year, shared,
                           has_writeups=bool(with_writeups[i])),
             has_writeups=bool(with_writeups[i]), techniques=tuple(shared + others), document_refs=refs))
-    return out
-
-
-def _titles(kb, doc_ids: list[int]) -> dict[int, str]:  # noqa: ANN001
-    out: dict[int, str] = {}
-    with kb._lock:
-        for start in range(0, len(doc_ids), 500):
-            part = doc_ids[start:start + 500]
-            out.update(kb.conn.execute(
-                f"SELECT id, title FROM documents WHERE id IN ({','.join('?' * len(part))})", part).fetchall())
     return out

@@ -144,7 +144,7 @@ def rank_techniques(credited: np.ndarray, neighbours: Sequence[tuple[int, float]
     score = share * np.power(np.maximum(lift, 1e-9), lift_power)
     skip = set(exclude)
     out = []
-    for i in np.flatnonzero(credited[rows].any(axis=0)):
+    for i in map(int, np.flatnonzero(credited[rows].any(axis=0))):
         if names[i] in skip or votes[i] <= 0:
             continue
         crediting = tuple(int(rows[j]) for j in np.flatnonzero(credited[rows, i]))

@@ -24,15 +24,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from kb.techniques.extract import (
-    Matcher,
     _heading,
     _heading_negative,
     _line_flags,
-    _lower,
     _negative_cues,
     _sentences,
     _url_spans,
 )
+from kb.techniques.matcher import Matcher, lower_keeping_offsets
 from kb.techniques.vocab import Vocabulary
 
 MAX_WORDS = 4
@@ -245,7 +244,7 @@ def credit_sentences(text: str, heading_path: str = "") -> list[Credit]:
     """Sentences that credit something, outside negative sections and without a negative cue:
     those with a positive cue, and list items under a positive title ("What worked:")."""
     text = without_code(text)
-    low = _lower(text)
+    low = lower_keeping_offsets(text)
     line_starts, line_flags = _line_flags(text, heading_path)
     listed = _positive_list_lines(text, heading_path) if _POSITIVE_HEADING.search(
         heading_path.lower() + "\n" + low) else [False] * len(text.split("\n"))
@@ -269,7 +268,7 @@ def _tokens(sentence: str, matcher: Matcher | None) -> list[tuple[int, int, str 
     blocked = list(_url_spans(sentence)) + [m.span() for m in _CODE.finditer(sentence)]
     if matcher is not None:
         blocked += [(start, end) for _, start, end in matcher.find(sentence)]
-    low = _lower(sentence)
+    low = lower_keeping_offsets(sentence)
     out: list[tuple[int, int, str | None, str]] = []
     for m in _TOKEN.finditer(low):
         start, end = m.span()
@@ -291,7 +290,7 @@ def _tokens(sentence: str, matcher: Matcher | None) -> list[tuple[int, int, str 
 
 def _cue_spans(sentence: str) -> list[tuple[int, int, bool]]:
     """(start, end, is a verb cue) of each cue, verb cues first where they overlap."""
-    low = _lower(sentence)
+    low = lower_keeping_offsets(sentence)
     verbs = [(*m.span(), True) for m in VERB_CUE.finditer(low)]
     nouns = [(*m.span(), False) for m in NOUN_CUE.finditer(low)
              if not any(a < m.end() and m.start() < b for a, b, _ in verbs)]
@@ -497,11 +496,11 @@ def document_frequencies(texts: Iterable[str], phrases: Iterable[str]) -> dict[s
     for text in texts:
         seen: set[str] = set()
         for line in without_code(text).split("\n"):
-            words = [word for _, _, word, _ in _tokens(line, None)]
+            tokens = [word or "" for _, _, word, _ in _tokens(line, None)]  # no matcher: every word is a string
             for n, group in wanted.items():
-                for i in range(len(words) - n + 1):
-                    gram = tuple(words[i:i + n])
-                    if gram in group:  # so every word is a string
+                for i in range(len(tokens) - n + 1):
+                    gram = tuple(tokens[i:i + n])
+                    if gram in group:
                         seen.add(" ".join(gram))
         for phrase in seen:
             counts[phrase] += 1

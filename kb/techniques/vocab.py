@@ -1,13 +1,12 @@
 """The technique vocabulary: canonical names, categories and the phrases that mention them.
 
 The packaged ``vocabulary.yml`` is the default. More YAML files extend it without code changes:
-those named by ``KB_TECHNIQUES`` (``os.pathsep``-separated), then ``<KB_HOME>/techniques.yml``.
+those of ``Settings.techniques`` (``KB_TECHNIQUES``), then ``<KB_HOME>/techniques.yml``.
 Later files win: an entry whose name already exists replaces the fields it sets.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from kb import safe_yaml
-from kb.config import REPO_ROOT
 from kb.errors import KBError
+from kb.techniques.matcher import Matcher, alias_key
 
 if TYPE_CHECKING:
-    from kb.techniques.extract import Matcher
+    from kb.config import Settings
+from kb.text import safe_yaml
 
 CATEGORIES: tuple[str, ...] = (
     "validation", "features", "models", "training", "augmentation",
@@ -86,8 +85,6 @@ class Vocabulary:
 
     @cached_property
     def _matcher(self) -> Matcher:
-        from kb.techniques.extract import Matcher  # imported here: extract imports this module
-
         return Matcher(self)
 
     def matcher(self) -> Matcher:
@@ -203,11 +200,6 @@ def _build(entry: dict[str, Any]) -> Technique:
         case_sensitive_aliases=tuple(dict.fromkeys(exact)))
 
 
-def alias_key(alias: str) -> str:
-    """The lookup key of an alias or of matched text: lower-case, separators removed."""
-    return re.sub(r"[\s_-]+", "", alias.lower())
-
-
 def _check_alias_clashes(techniques: Sequence[Technique], wheres: Mapping[str, str]) -> None:
     owner: dict[tuple[bool, str], str] = {}
     for t in techniques:
@@ -222,20 +214,28 @@ def _check_alias_clashes(techniques: Sequence[Technique], wheres: Mapping[str, s
                     f"{wheres[t.name]}: alias {key[1]!r} is also an alias of {other!r}")
 
 
-def default_paths(environ: Mapping[str, str] | None = None) -> list[Path]:
-    """The packaged file, then ``KB_TECHNIQUES`` files, then ``<KB_HOME>/techniques.yml`` if present."""
-    env = os.environ if environ is None else environ
-    paths = [PACKAGED]
-    paths += [Path(p).expanduser() for p in env.get("KB_TECHNIQUES", "").split(os.pathsep) if p.strip()]
-    home = Path(env.get("KB_HOME") or REPO_ROOT / "data").expanduser()
-    if (home / USER_FILE).is_file():
+def default_paths(extra: Sequence[Path] = (), home: Path | None = None) -> list[Path]:
+    """The packaged file, then the ``extra`` files (``Settings.techniques``), then ``<home>/techniques.yml``
+    if present."""
+    paths = [PACKAGED, *extra]
+    if home is not None and (home / USER_FILE).is_file():
         paths.append(home / USER_FILE)
     return paths
 
 
+def settings_paths(settings: Settings) -> list[Path]:
+    """The vocabulary files a knowledge base with these settings reads."""
+    return default_paths(settings.techniques, settings.home)
+
+
 def load_vocabulary(paths: Sequence[Path | str] | None = None) -> Vocabulary:
-    """Load and merge vocabulary files (default: :func:`default_paths`); raises ``VocabularyError``."""
-    files = default_paths() if paths is None else [Path(p) for p in paths]
+    """Load and merge vocabulary files (default: those of the current settings, :func:`settings_paths`);
+    raises ``VocabularyError``."""
+    if paths is None:
+        from kb.config import load_settings
+
+        paths = settings_paths(load_settings())
+    files = [Path(p) for p in paths]
     merged: dict[str, dict[str, Any]] = {}
     for path in files:
         if not path.is_file():
@@ -247,4 +247,4 @@ def load_vocabulary(paths: Sequence[Path | str] | None = None) -> Vocabulary:
 
 
 __all__ = ["CATEGORIES", "Technique", "Vocabulary", "VocabularyError", "alias_key", "default_paths",
-           "load_vocabulary"]
+           "load_vocabulary", "settings_paths"]

@@ -1,0 +1,71 @@
+"""The document view: one write-up's clean text, its techniques and its links."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb import Document, DocumentCompetition, DocumentTechnique, KnowledgeBase
+from kb.app.render import bullet_list, document_markdown, escape_markdown, internal_link, link, rank_label
+from kb.app.views.recommend import describe_competition
+
+
+def render(kb: KnowledgeBase) -> None:
+    st.header("Read a write-up")
+    choices = kb.document_choices()
+    doc_id = st.session_state.get("doc")
+    if doc_id is not None and doc_id not in choices:
+        st.warning(f"There is no write-up with id {doc_id} in this knowledge base; choose one below.")
+        st.session_state["doc"] = doc_id = None
+    st.selectbox("Write-up", list(choices), key="doc", placeholder="choose a write-up…",
+                 format_func=lambda i: choices.get(i, str(i)))
+    doc_id = st.session_state.get("doc")
+    if doc_id is None:
+        st.info("Choose a write-up, or open one from the recommend or search results.")
+        return
+    doc = kb.document(int(doc_id))
+    if doc is None:
+        st.warning("This write-up is no longer in the knowledge base.")
+        return
+    show(kb, doc)
+
+
+def show(kb: KnowledgeBase, doc: Document) -> None:
+    st.subheader(escape_markdown(doc.title or doc.url))
+    facts = [doc.source, doc.author, doc.date]
+    st.caption(" · ".join(escape_markdown(str(f)) for f in facts if f) + " · " + link("original", doc.url))
+    if doc.competitions:
+        st.markdown(bullet_list(_competition_line(kb, c) for c in doc.competitions))
+    techniques = doc.techniques
+    helped = [t for t in techniques if t.helped]
+    not_helped = [t for t in techniques if not t.helped]
+    with st.expander(f"Techniques found: {len(helped)} helped, {len(not_helped)} did not help", expanded=True):
+        left, right = st.columns(2)
+        with left:
+            st.markdown(":green[**Helped**]")
+            st.markdown(_technique_list(helped) or "none found")
+        with right:
+            st.markdown(":red[**Did not help**]")
+            st.markdown(_technique_list(not_helped) or "none found")
+    st.divider()
+    with st.container():
+        st.markdown(document_markdown(doc.text) or "*(this write-up has no text)*")
+
+
+def _competition_line(kb: KnowledgeBase, comp: DocumentCompetition) -> str:
+    name = comp.title or comp.slug
+    label = f"{name} ({comp.year})" if comp.year else name
+    line = f"{link(label, comp.url)} · {rank_label(comp.rank)}"
+    info = kb.competition(comp.slug)
+    if info:
+        line += " · " + internal_link("recommend for a competition like this", view="recommend",
+                                      q=describe_competition(info), exclude=comp.slug)
+    return line
+
+
+def _technique_list(techniques: list[DocumentTechnique]) -> str:
+    lines = []
+    for t in techniques:
+        where = f" — in *{escape_markdown(t.heading_path)}*" if t.heading_path else ""
+        times = f" ×{t.mentions}" if t.mentions > 1 else ""
+        lines.append(f"**{escape_markdown(t.technique)}**{times} ({escape_markdown(t.category)}){where}")
+    return bullet_list(lines)

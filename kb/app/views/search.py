@@ -1,0 +1,52 @@
+"""The search view: hybrid full-text search over passages, results grouped by write-up."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb import KnowledgeBase, SearchResult
+from kb.app.render import escape_markdown, evidence_markdown, link, rank_label
+from kb.app.state import FilterState
+from kb.app.ui import go_to_document, show_error
+from kb.errors import KBError
+
+RESULTS = 20
+PASSAGES = 3  # per write-up
+
+
+def render(kb: KnowledgeBase, filters: FilterState) -> None:
+    st.header("Search the write-ups")
+    st.text_input("Search passages", key="search_q",
+                  placeholder="e.g. pseudo labeling with a noisy student, or adversarial validation")
+    query = " ".join((st.session_state.get("search_q") or "").split())
+    if not query:
+        st.info("Type a few words: results combine meaning (embeddings) and exact words (full-text), "
+                "and honour the filters in the sidebar.")
+        return
+    try:
+        with st.spinner("Searching…"):
+            hits = kb.search(query, RESULTS, passages=PASSAGES, filters=filters.to_filters())
+    except KBError as e:
+        show_error(e)
+        return
+    if not hits:
+        hint = " Try clearing some filters." if filters.active else " Try other words."
+        st.info("No passage matches." + hint)
+        return
+    st.caption(f"{len(hits)} write-up{'s' if len(hits) != 1 else ''}, best first.")
+    for hit in hits:
+        _hit(hit, query)
+
+
+def _hit(hit: SearchResult, query: str) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{link(hit.title, hit.url)}**")
+        facts = [hit.competition_title or hit.competition, rank_label(hit.rank) if hit.competition else None,
+                 str(hit.year) if hit.year else None, hit.source]
+        st.caption(" · ".join(escape_markdown(f) for f in facts if f))
+        for passage in hit.passages:
+            if passage.heading_path:
+                st.caption(f"§ {escape_markdown(passage.heading_path)}")
+            st.markdown(evidence_markdown(passage.snippet, query))
+        st.button("Open the write-up", key=f"open-{hit.document_id}", on_click=go_to_document,
+                  args=(hit.document_id,))

@@ -1,0 +1,31 @@
+"""Short display snippets: the window of a passage that best matches the query words."""
+
+from __future__ import annotations
+
+import re
+
+from kb.search.terms import query_stems
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def best_window(text: str, query: str, width: int = 300) -> str:
+    """The ``width``-character window of ``text`` holding the most query words (stems by prefix)."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    terms = query_stems(query)
+    best_start, best_hits = 0, -1
+    starts = [0] + [m.end() + 1 for m in re.finditer(r"[.!?]\s", text)]
+    for s in starts:
+        window = text[s:s + width].lower()
+        hits = sum(1 for w in _WORD.findall(window) if any(w.startswith(t) for t in terms))
+        if hits > best_hits:
+            best_start, best_hits = s, hits
+    window = text[best_start:best_start + width]
+    if best_start + width < len(text):
+        cut = window.rfind(" ")
+        window = window[: cut if cut > width // 2 else width].rstrip() + " …"
+    if best_start > 0:
+        window = "… " + window
+    return window
