@@ -41,6 +41,7 @@ BENCHMARKS = (
     Benchmark("meta_kaggle_memory", (), ("--sizes", "2000")),
     Benchmark("embed_speed", (), ("--passages", "16", "--cache", "{root}/models"), needs_corpus=True),
     Benchmark("ingest_throughput", (), ("--backend", "torch", "--no-eval", "--limit", "10"), needs_corpus=True),
+    Benchmark("cli_latency", (), ("--home", "{root}/cli", "--limit", "10", "--runs", "1"), needs_corpus=True),
 )
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         KBError,
         NotBuiltError,
     )
+    from kb.export import ExportedTable
     from kb.progress import ProgressFactory
     from kb.recommend.types import (
         DocumentRef,
@@ -72,6 +73,7 @@ _EXPORTS = {
     "Embedder": ("kb.embed.base", "Embedder"),
     "EmptyQueryError": ("kb.errors", "EmptyQueryError"),
     "Evidence": ("kb.recommend.types", "Evidence"),
+    "ExportedTable": ("kb.export", "ExportedTable"),
     "ExtractError": ("kb.errors", "ExtractError"),
     "FetchedDocument": ("kb.records", "FetchedDocument"),
     "FilterError": ("kb.search.filters", "FilterError"),
@@ -138,6 +140,7 @@ __all__ = [
     "Embedder",
     "EmptyQueryError",
     "Evidence",
+    "ExportedTable",
     "ExtractError",
     "FetchedDocument",
     "FilterError",

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
@@ -28,7 +28,7 @@ from kb.recommend.types import Recommendation
 from kb.records import Competition, FetchedDocument, Outcome
 from kb.search import dense, engine, keyword
 from kb.search.engine import CANDIDATES, MODES, SearchResult, clean_query
-from kb.search.filters import Filters, chunk_ids
+from kb.search.filters import Filters, check_filters, chunk_ids
 from kb.store import open_database, read, vectors, write
 from kb.store.cache import VersionedCache
 from kb.store.db import transaction
@@ -42,6 +42,7 @@ from kb.store.read import (
 )
 
 if TYPE_CHECKING:  # imported when used: they compile many patterns
+    from kb.export import ExportedTable
     from kb.techniques.candidates import Candidate as TechniqueCandidate
     from kb.techniques.vocab import Vocabulary
 
@@ -56,8 +57,8 @@ class Stats:
     documents: int
     competitions: int
     competitions_with_documents: int
-    chunks: int
-    embeddings: int
+    chunks: int  # passages
+    embeddings: int  # passages with a vector under the configured model (= chunks once all are embedded)
     home: str
     model: str
     sources: dict[str, int]
@@ -66,6 +67,9 @@ class Stats:
     not_writeups: int  # documents that are not solution write-ups (kb.docfacts)
     flagged_links: int  # links whose document names another competition
     parsed_ranks: int  # linked write-ups whose rank comes from their own text
+    # rows of the vector table by what they are (kb.store.read.vector_counts): passage texts, competition
+    # descriptions and write-up centroids (recommend's), vectors under other models
+    vectors: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         """The ``kb stats --json`` object (README, "Output contracts")."""
@@ -99,6 +103,8 @@ class KnowledgeBase:
             raise NotBuiltError(f"no knowledge base at {settings.home}; build it with `kb ingest mirror DIR`")
         self.conn: sqlite3.Connection = open_database(settings.db_path, readonly=readonly)
         self._embedder = embedder
+        self._embedder_given = embedder is not None
+        self._query_encoder: Embedder | None = None
         self._dense = dense.IndexHandle(settings.index_dir)
         self._vocabulary: Vocabulary | None = None
         self._query_cache: dict[str, np.ndarray] = {}
@@ -129,6 +135,32 @@ class KnowledgeBase:
         if self._embedder is None:
             self._embedder = make_embedder(self.settings.model, self.settings.device, self.settings.models_dir)
         return self._embedder
+
+    @property
+    def query_encoder(self) -> Embedder:
+        """What encodes queries under :attr:`model_id`: the configured model's fp32 ONNX export when ingestion
+        made one (the same vectors, without importing torch: see :mod:`kb.embed.query`), else :attr:`embedder`."""
+        if self._query_encoder is None:
+            if self._embedder_given:
+                self._query_encoder = self.embedder
+            else:
+                from kb.embed.query import make_query_encoder
+
+                self._query_encoder = make_query_encoder(self.settings.model, self.settings.models_dir, self.embedder)
+        return self._query_encoder
+
+    def prepare_query_encoder(self) -> bool:
+        """Export the configured model once for fast queries (an fp32 ONNX graph under ``settings.models_dir``,
+        checked to give the model's own vectors); :meth:`sync` and ``kb index rebuild`` call it. Returns whether
+        queries are now encoded without torch. Does nothing for a read-only knowledge base, an embedder
+        given to :meth:`open` or a model that cannot be exported."""
+        from kb.embed.query import ensure_query_export, export_path
+
+        if self.readonly or self._embedder_given or export_path(self.settings.model, self.settings.models_dir) is None:
+            return False
+        made = ensure_query_export(self.settings.model, self.settings.models_dir, self.embedder) is not None
+        self._query_encoder = None  # picked again on next use
+        return made
 
     @property
     def model_id(self) -> str:
@@ -232,11 +264,15 @@ class KnowledgeBase:
                 bar.close()
         index = None
         meta_missing = not (self.settings.index_dir / dense.META_FILE).exists()
-        if embedded or meta_missing or changed or self._index_stale():
-            if self.counts()["chunks"]:
-                index = self.update_index()
-        if self.counts()["chunks"]:
+        has_chunks = self.read(read.has_chunks)
+        if has_chunks and (embedded or meta_missing or changed or self._index_stale()):
+            index = self.update_index()
+        if has_chunks:
+            before = self.conn.total_changes
             self.prepare_recommend()
+            if embedded or changed or index is not None or self.conn.total_changes != before:
+                self.prune_vectors()
+            self.prepare_query_encoder()
         return SyncReport(done["tagged_chunks"], done["profiled_competitions"], done["document_facts"], embedded,
                           index)
 
@@ -264,18 +300,21 @@ class KnowledgeBase:
         return self._cache.get(name, compute)
 
     def counts(self) -> dict[str, int]:
-        """Rows per kind: documents, competitions, competitions_with_documents, chunks, embeddings."""
-        return self.read(read.counts)
+        """Rows per kind: documents, competitions, competitions_with_documents, chunks (passages) and embeddings
+        (passages with a vector under the configured model)."""
+        return self.read(read.counts, self.model_id)
 
     def stats(self) -> Stats:
         """What the knowledge base holds: counts, sources, the vector index, the last ingest, document facts."""
         with self._lock, self._snapshot():
-            counts = read.counts(self.conn)
+            counts = read.counts(self.conn, self.model_id)
             sources = read.sources(self.conn)
             last = read.last_fetched(self.conn)
             facts = read.facts_counts(self.conn)
+            vector_counts = read.vector_counts(self.conn, self.model_id)
         return Stats(**counts, home=str(self.settings.home), model=self.settings.model, sources=sources,
-                     index=dense.read_meta(self.settings.index_dir), last_fetched=last, **facts)
+                     index=dense.read_meta(self.settings.index_dir), last_fetched=last, **facts,
+                     vectors=vector_counts)
 
     def is_empty(self) -> bool:
         """True when no document is stored."""
@@ -295,7 +334,7 @@ class KnowledgeBase:
         with self._lock:
             vec = self._query_cache.get(text)
         if vec is None:
-            vec = self.embedder.encode([text])[0]
+            vec = self.query_encoder.encode([text])[0]
             with self._lock:
                 if len(self._query_cache) >= 256:
                     self._query_cache.pop(next(iter(self._query_cache)))
@@ -320,8 +359,10 @@ class KnowledgeBase:
             raise BadInputError(f"unknown search mode {mode!r} (choose from {', '.join(MODES)})")
         q = clean_query(query)
         self._check_searchable()
+        f = Filters.of(filters, **filter_kwargs)
         with self._lock:
-            allowed = chunk_ids(self.conn, Filters.of(filters, **filter_kwargs))
+            check_filters(self.conn, f)
+            allowed = chunk_ids(self.conn, f)
         if allowed is not None and not allowed:
             return []
         rankings: list[list[tuple[int, float]]] = []
@@ -333,6 +374,18 @@ class KnowledgeBase:
             rankings.append(self.keyword_ranking(q, limit, allowed))
             weights.append(self.settings.hybrid_weight_keyword)
         return engine.fuse(rankings, weights, self.settings.fusion)
+
+    def check_filters(self, filters: Filters | None = None, *, stored: bool = False,
+                      **filter_kwargs: object) -> Filters:
+        """The filters as one :class:`Filters`, or :class:`FilterError` (a :class:`BadInputError`, exit code 2)
+        naming the values a filter can take when it can never match: an unknown modality, an empty year
+        range, a rank below 1 (:meth:`search` and :meth:`recommend` check these themselves). With
+        ``stored``, also a source or competition kind that nothing stored has and a competition the
+        catalog does not list, which :meth:`search` answers with no results: the command line checks them
+        so that a typo is an error there."""
+        f = Filters.of(filters, **filter_kwargs)
+        self.read(check_filters, f, stored=stored)
+        return f
 
     def search(self, query: str, k: int = 10, *, mode: str = "hybrid", passages: int = 1,
                filters: Filters | None = None, **filter_kwargs: object) -> list[SearchResult]:
@@ -437,6 +490,7 @@ class KnowledgeBase:
             f = replace(f, exclude_competition=None)
         clean_query(description)
         self._check_searchable()
+        self.read(check_filters, f)
         return recommend(self, description, k, exclude_competition=exclude_competition, mode=mode, year=year,
                          exclude_documents=exclude_documents, modality=modality, task_type=task_type,
                          metric_family=metric_family, competitions=competitions, filters=f)
@@ -448,6 +502,34 @@ class KnowledgeBase:
         from kb.recommend.corpus import corpus_data
 
         corpus_data(self)
+
+    def export(self, out: str | Path, *, format: str = "jsonl",
+               tables: Sequence[str] = ("documents", "competitions", "technique_mentions")) -> list[ExportedTable]:
+        """Write ``tables`` to ``out/<table>.<format>`` (``format`` "jsonl" or "parquet"), streamed from one
+        snapshot of the database: ``documents`` (text, competitions and ranks), ``competitions`` (the catalog
+        with its inferred profile) and ``technique_mentions`` (one row per technique found in a sentence,
+        with its provenance). The columns are listed in :data:`kb.export.TABLES` and the README."""
+        from kb.export import export
+
+        return self.read(export, Path(out), format, tables)
+
+    def prune_vectors(self, *, dry_run: bool = False) -> int:
+        """Delete the stored vectors nothing reads any more — of passages that changed or went away, of
+        competition descriptions and write-up sets that changed — and return how many (with ``dry_run``,
+        only count them: ``kb check`` does). :meth:`sync` prunes after every change; vectors under other
+        models are kept (switching back to a model finds them)."""
+        from kb.recommend.corpus import corpus_data
+
+        data = corpus_data(self)  # what recommend reads: compared by value, so its keys stay its own business
+        used = {row.tobytes() for part in (data.comp_vectors, data.comp_centroids) if part is not None
+                for row in np.asarray(part, dtype=np.float32) if row.any()}
+        keys = self.read(vectors.unused_vectors, self.model_id, used)
+        if dry_run or not keys:
+            return len(keys)
+        if self.readonly:
+            raise BadInputError("a read-only knowledge base cannot prune its vectors")
+        with self._lock:
+            return vectors.delete_vectors(self.conn, self.model_id, keys)
 
     def encode_query(self, text: str) -> np.ndarray:
         """The query's vector under the configured model (cached for repeated queries)."""

@@ -185,6 +185,28 @@ def check_vector_index(kb: KnowledgeBase) -> Problem:
     return _passed(name, f"{len(ids)} passages indexed with model {model!r}")
 
 
+def check_stored_vectors(kb: KnowledgeBase, index_ok: bool = True) -> Problem:
+    """Every passage has a vector under the configured model (:func:`check_vectors`), and every vector
+    stored under it belongs to a current passage or is one recommend reads (a competition description's,
+    a competition's write-up centroid): none is left from passages or descriptions that changed or went
+    away, which would make ``kb stats``' counts disagree.
+
+    Which vectors recommend reads depends on the rest of the derived data (a write-up's document facts
+    decide which competition it counts for), so they are compared only when that is up to date: while
+    the vector index is out of date (``index_ok`` False) or document facts are missing, an ingest did not
+    finish and neither did its last step, the pruning; their fixes (which prune too) come first."""
+    from kb.enrich import stale_facts
+
+    missing = check_vectors(kb.conn, kb.model_id)
+    if not missing.ok or not index_ok or kb.read(stale_facts):
+        return missing
+    unused = kb.prune_vectors(dry_run=True)
+    if unused:
+        return Problem("vectors", False, f"{unused} stored vectors belong to no current passage or competition"
+                       " (left by passages or descriptions that changed or went away)", REPAIR)
+    return missing
+
+
 def _guard(name: str, check: Callable[[], Problem]) -> Problem:
     try:
         return check()
@@ -195,13 +217,12 @@ def _guard(name: str, check: Callable[[], Problem]) -> Problem:
 def run_checks(kb: KnowledgeBase) -> list[Problem]:
     """Every check, in order; a problem's ``fix`` says which command repairs it."""
     conn = kb.conn
-    return [
-        check_database(conn, kb.settings.db_path),
-        _guard("orphan rows", lambda: check_orphans(conn)),
-        _guard("keyword index", lambda: check_keyword_index(conn)),
-        _guard("vectors", lambda: check_vectors(conn, kb.model_id)),
-        _guard("vector index", lambda: check_vector_index(kb)),
-    ]
+    database = check_database(conn, kb.settings.db_path)
+    orphans = _guard("orphan rows", lambda: check_orphans(conn))
+    keyword = _guard("keyword index", lambda: check_keyword_index(conn))
+    index = _guard("vector index", lambda: check_vector_index(kb))
+    stored = _guard("vectors", lambda: check_stored_vectors(kb, index.ok))
+    return [database, orphans, keyword, stored, index]
 
 
 @dataclass(frozen=True)
@@ -271,8 +292,8 @@ def delete_orphans(conn: sqlite3.Connection) -> int:
 
 
 def repair(kb: KnowledgeBase) -> list[str]:
-    """Fix what can be fixed from SQLite (orphan rows, keyword index, missing vectors, vector index, document
-    facts); say what."""
+    """Fix what can be fixed from SQLite (orphan rows, keyword index, missing vectors, vector index, unused
+    vectors, document facts); say what."""
     conn, model = kb.conn, kb.model_id
     done: list[str] = []
     if not check_database(conn, kb.settings.db_path).ok:
@@ -289,6 +310,8 @@ def repair(kb: KnowledgeBase) -> list[str]:
         done.append(f"embedded {kb.embed_pending()} passages")
     if not check_vector_index(kb).ok and len(embedded_ids(conn, model)):
         done.append(f"rebuilt the vector index ({kb.rebuild_index().count} passages)")
+    if not check_stored_vectors(kb, check_vector_index(kb).ok).ok:
+        done.append(f"deleted {kb.prune_vectors()} unused vectors")
     from kb.enrich import document_facts, stale_facts
 
     if stale_facts(conn):

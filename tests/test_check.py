@@ -12,6 +12,7 @@ import pytest
 from kb.api import KnowledgeBase
 from kb.check import REBUILD, REPAIR, index_ids, repair, run_checks
 from kb.embed import FakeEmbedder
+from kb.errors import BadInputError
 from kb.search import dense
 from kb.store import vectors
 from tests.test_cli import run_main
@@ -198,3 +199,86 @@ def test_repair_flag(home, built_kb, monkeypatch, capsys):
     code, out, _ = run_main(monkeypatch, capsys, "check", "--repair")
     assert code == 0 and out.startswith("repaired: deleted 1 orphan rows\n")
     assert out.splitlines()[-1] == "Everything is consistent."
+
+
+# -- the vector table: what its rows are, and none left behind -----------------------------------------------
+
+def _rows_under(kb: KnowledgeBase) -> set[str]:
+    return {r[0] for r in kb.conn.execute("SELECT sha256 FROM embeddings WHERE model = ?", (kb.model_id,))}
+
+
+def test_stats_say_what_the_vector_counts_count(built_kb, home, monkeypatch, capsys):
+    stats = built_kb.stats()
+    conn = built_kb.conn
+    assert stats.embeddings == stats.chunks  # passages with a vector, not rows of the vector table
+    distinct = conn.execute("SELECT count(DISTINCT sha256) FROM chunks").fetchone()[0]
+    total = conn.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+    assert stats.vectors == {"passages": distinct, "competitions": total - distinct, "other_models": 0}
+    assert stats.vectors["competitions"] >= stats.competitions  # a description vector each, and centroids
+    conn.execute("INSERT INTO embeddings (model, sha256, vector) VALUES ('another-model', 'abc', x'00000000')")
+    assert built_kb.stats().vectors["other_models"] == 1 and failing(built_kb) == {}  # kept for switching back
+    code, out, _ = run_main(monkeypatch, capsys, "stats")
+    lines = {line.split(":")[0].strip(): line for line in out.splitlines()}
+    assert code == 0 and f"embeddings: {stats.chunks}  (passages with a vector under the configured model" in out
+    assert lines["vectors"].split(": ", 1)[1].startswith(
+        f"passages={distinct}, competitions={total - distinct}, other_models=1  (rows of the vector table")
+    assert json.loads(run_main(monkeypatch, capsys, "stats", "--json")[1])["vectors"]["other_models"] == 1
+
+
+def test_a_changed_document_leaves_no_vector_behind(built_kb, mirror):
+    from ingest.mirror import ingest_mirror
+
+    old = {r[0] for r in built_kb.conn.execute("SELECT sha256 FROM chunks")}
+    path = mirror / "snapshots/github/alice/galaxy-shapes/README.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("dropout", "batch normalisation"), encoding="utf-8")
+    ingest_mirror(built_kb, mirror)
+    new = {r[0] for r in built_kb.conn.execute("SELECT sha256 FROM chunks")}
+    assert old - new and not (old - new) & _rows_under(built_kb)  # the old passages' vectors are gone
+    assert built_kb.prune_vectors(dry_run=True) == 0 and failing(built_kb) == {}
+    stats = built_kb.stats()
+    assert stats.embeddings == stats.chunks and stats.vectors["passages"] == len(new)
+
+
+def test_vectors_nothing_uses_fail_the_check_and_repair_deletes_them(built_kb, home, monkeypatch, capsys):
+    vec = np.ones(256, dtype=np.float32).tobytes()
+    built_kb.conn.executemany("INSERT INTO embeddings (model, sha256, vector) VALUES (?, ?, ?)",
+                              [(built_kb.model_id, f"{i:064x}", vec) for i in range(3)])
+    assert failing(built_kb) == {"vectors": ("3 stored vectors belong to no current passage or competition (left by"
+                                             " passages or descriptions that changed or went away)", REPAIR)}
+    code, out, _ = run_main(monkeypatch, capsys, "check")
+    assert code == 1 and "fix: kb check --repair" in out
+    code, out, _ = run_main(monkeypatch, capsys, "check", "--repair")
+    assert code == 0 and out.startswith("repaired: deleted 3 unused vectors\n")
+    assert failing(built_kb) == {} and not {f"{i:064x}" for i in range(3)} & _rows_under(built_kb)
+
+
+def test_pruning_keeps_every_vector_recommend_reads(built_kb):
+    """After pruning, a read-only recommend finds every competition vector stored: it encodes only the query."""
+    built_kb.conn.execute("INSERT INTO embeddings (model, sha256, vector) VALUES (?, ?, ?)",
+                          (built_kb.model_id, "f" * 64, np.ones(256, dtype=np.float32).tobytes()))
+    assert built_kb.prune_vectors() == 1 and built_kb.prune_vectors() == 0
+
+    class Counting(FakeEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
+
+        def encode(self, texts, **kwargs):  # noqa: ANN001, ANN003, ANN201
+            self.seen += list(texts)
+            return super().encode(texts, **kwargs)
+
+    counting = Counting()
+    query = "Forecast daily sales of shops from past sales"
+    with KnowledgeBase.open(built_kb.settings.home, embedder=counting, model="fake", readonly=True,
+                            abstain_below=0.0) as reader:
+        rec = reader.recommend(query)
+    assert rec.techniques and counting.seen and all(t in query for t in counting.seen)
+
+
+def test_a_read_only_knowledge_base_only_counts_what_it_would_prune(built_kb):
+    built_kb.conn.execute("INSERT INTO embeddings (model, sha256, vector) VALUES (?, ?, ?)",
+                          (built_kb.model_id, "e" * 64, np.ones(256, dtype=np.float32).tobytes()))
+    with KnowledgeBase.open(built_kb.settings.home, embedder=FakeEmbedder(), model="fake", readonly=True) as reader:
+        assert reader.prune_vectors(dry_run=True) == 1
+        with pytest.raises(BadInputError, match="read-only"):
+            reader.prune_vectors()

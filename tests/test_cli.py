@@ -257,3 +257,67 @@ def test_commands_import_only_what_they_use(mirror, monkeypatch, capsys):
     monkeypatch.setenv("KB_MODEL", "fake")
     assert run_main(monkeypatch, capsys, "ingest", "mirror", str(mirror))[0] == 0
     assert _loaded("search", "lag", "features", "--json") == ["faiss", "kb.api"]
+
+
+# -- output formats and bad filter values -------------------------------------------------------------------
+
+def test_search_as_csv_has_the_json_results_in_order(built_kb_home, monkeypatch, capsys):
+    import csv
+    import io
+
+    code, out, _ = run_main(monkeypatch, capsys, "search", "lag", "features", "--k", "3", "--json")
+    as_json = json.loads(out)["results"]
+    code_fmt, out_fmt, _ = run_main(monkeypatch, capsys, "search", "lag", "features", "--k", "3", "--format", "json")
+    assert code == code_fmt == 0 and json.loads(out_fmt)["results"] == as_json  # --json is --format json
+    code, out, _ = run_main(monkeypatch, capsys, "search", "lag", "features", "--k", "3", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    header = "position,score,title,url,source,competition,competition_title,rank,snippet"
+    assert code == 0 and out.splitlines()[0] == header
+    assert [r["url"] for r in rows] == [r["url"] for r in as_json] and len(rows) == len(as_json) > 0
+    assert [r["position"] for r in rows] == [str(i) for i in range(1, len(rows) + 1)]
+    first = as_json[0]
+    assert rows[0]["title"] == first["title"] and float(rows[0]["score"]) == first["score"]
+    assert rows[0]["snippet"] == first["snippet"]
+    assert rows[0]["rank"] == ("" if first["rank"] is None else str(first["rank"]))
+    code, out, _ = run_main(monkeypatch, capsys, "search", "zqxvwk", "--format", "csv", "--mode", "keyword")
+    assert code == 0 and out.splitlines() == [header]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--modality", "pictures"], "unknown modality 'pictures': choose from tabular, image, text, audio, signal/time"
+                                 " series, video, graph/molecule, simulation/game, optimisation"),
+    (["--source", "githb"], "no document comes from source 'githb': choose from blog, github"),
+    (["--kind", "Featurd"], "no competition is of kind 'Featurd': choose from Featured, Playground, Research"),
+    (["--competition", "galaxy-shape"], "no competition in the catalog is called 'galaxy-shape': did you mean"
+                                        " galaxy-shapes?"),
+    (["--year-min", "2020", "--year-max", "2010"], "the year range is empty: year_min 2020 is after year_max 2010"),
+    (["--max-rank", "0"], "max_rank must be at least 1, got 0"),
+])
+def test_a_filter_value_that_cannot_match_is_bad_input_with_the_valid_values(built_kb_home, monkeypatch, capsys, args,
+                                                                              message):
+    code, out, err = run_main(monkeypatch, capsys, "search", "lag", "features", *args)
+    assert (code, out) == (2, "") and err == f"Error: {message}\n"
+    if args[0] != "--modality":  # recommend's --modality reads the query as that modality (a choice of its own)
+        code, out, err = run_main(monkeypatch, capsys, "recommend", "sales", "forecast", *args)
+        assert (code, out) == (2, "") and err == f"Error: {message}\n"
+
+
+def test_valid_filters_still_answer_and_case_of_kind_does_not_matter(built_kb_home, monkeypatch, capsys):
+    code, out, _ = run_main(monkeypatch, capsys, "search", "features", "--kind", "featured", "--modality", "image",
+                            "--json")
+    assert code == 0 and {r["competition"] for r in json.loads(out)["results"]} == {"galaxy-shapes"}
+    code, out, _ = run_main(monkeypatch, capsys, "search", "features", "--exclude-competition", "no-such-one", "--json")
+    assert code == 0 and json.loads(out)["results"]  # leaving out what is not there is fine
+
+
+def test_the_library_refuses_filters_that_can_never_match(built_kb):
+    from kb import BadInputError, FilterError
+
+    with pytest.raises(FilterError, match="unknown modality 'pictures'") as e:
+        built_kb.search("features", modality="pictures")
+    assert isinstance(e.value, BadInputError) and e.value.exit_code == 2
+    with pytest.raises(FilterError, match="year range is empty"):
+        built_kb.recommend("sales forecast", year_min=2021, year_max=2014)
+    assert built_kb.search("features", source="nowhere") == []  # a value nothing has yet: an empty answer
+    with pytest.raises(FilterError, match="no document comes from source 'nowhere': choose from blog, github"):
+        built_kb.check_filters(source="nowhere", stored=True)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 COMMANDS = {
     "check": "kb.cli.check:check",
     "eval": "kb.cli.eval:eval_cmd",
+    "export": "kb.cli.export:export",
     "index": "kb.cli.index:index",
     "recommend": "kb.cli.recommend:recommend",
     "search": "kb.cli.search:search",

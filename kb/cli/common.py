@@ -39,6 +39,13 @@ def pop_filters(kwargs: dict) -> Filters:
     return Filters.from_kwargs(**{n: kwargs.pop(n) for n in names if n in kwargs})
 
 
+def check_stored_filters(kb: KnowledgeBase, filters: Filters) -> None:
+    """On the command line a filter value that nothing stored has (``--source githb``) is bad input (exit
+    code 2, with the values it can take), not an empty answer."""
+    if not filters.empty and not kb.is_empty():
+        kb.check_filters(filters, stored=True)
+
+
 def open_kb(readonly: bool = False) -> KnowledgeBase:
     """The knowledge base in KB_HOME (imported here, not at the top: ``kb --help`` stays fast)."""
     from kb import KnowledgeBase

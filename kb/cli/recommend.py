@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from kb.cli.common import DOCUMENT_FILTERS, echo_json, open_kb, pop_filters
+from kb.cli.common import DOCUMENT_FILTERS, check_stored_filters, echo_json, open_kb, pop_filters
 
 
 def _recommend_options(fn):  # noqa: ANN001, ANN202
@@ -46,6 +46,7 @@ def recommend(description: tuple[str, ...], file, k: int, n_competitions: int, m
     profile = {k: kwargs.pop(k) for k in ("modality", "task_type", "metric_family", "year")}
     filters = pop_filters(kwargs)  # --exclude-competition also leaves that competition out of the similar ones
     with open_kb(readonly=True) as kb:
+        check_stored_filters(kb, filters)
         rec = kb.recommend(text, k=k, mode=mode, competitions=n_competitions, filters=filters, **profile)
     if as_json or fmt == "json":
         echo_json(rec.to_json())

@@ -6,6 +6,14 @@ import click
 
 from kb.cli.common import echo_json, open_kb
 
+# what the numbers that are easy to misread count
+MEANING = {
+    "chunks": "passages the documents were cut into",
+    "embeddings": "passages with a vector under the configured model (= chunks once all are embedded)",
+    "vectors": "rows of the vector table: distinct passage texts (identical passages share one);"
+               " competition descriptions and write-up centroids (recommend's); vectors under other models",
+}
+
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True)
@@ -19,4 +27,5 @@ def stats(as_json: bool) -> None:
     for key, value in data.items():
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
-        click.echo(f"{key:>28}: {value}")
+        note = f"  ({MEANING[key]})" if key in MEANING else ""
+        click.echo(f"{key:>28}: {value}{note}")

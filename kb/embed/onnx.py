@@ -1,20 +1,28 @@
-"""Optional ONNX Runtime embedder: the same sentence-transformers model, int8-quantised, no torch at run time.
+"""ONNX Runtime embedders: the same sentence-transformers model exported to one graph, no torch at run time.
 
-Selected with a model name ending in ``+onnx-int8`` (e.g. ``KB_MODEL=all-MiniLM-L6-v2+onnx-int8``).
-The first use exports the local model folder once — transformer, mean pooling and L2 normalisation
-in one graph — quantises its matrix multiplications to int8 (per channel) and caches the result as
-plain files under ``<KB_HOME>/models/``; nothing is downloaded. Its vectors are close to, but not the
-same as, the PyTorch model's (cosine ≈ 0.99), hence a distinct ``model_id``: an index built with
-one backend is never searched with the other. Needs the ``onnx`` extra (onnxruntime, onnx); the
-one-off export also needs torch and transformers, which sentence-transformers brings.
+Two precisions, both exported from the local model folder (transformer, mean pooling and L2
+normalisation in one graph) and cached as plain files under ``<KB_HOME>/models/``; nothing is downloaded:
+
+- ``int8``: a backend of its own, selected with a model name ending in ``+onnx-int8`` (e.g.
+  ``KB_MODEL=all-MiniLM-L6-v2+onnx-int8``); the first use exports it. Its matrix multiplications are
+  quantised per channel, so its vectors are close to, but not the same as, the PyTorch model's
+  (cosine ≈ 0.99), hence a distinct ``model_id``: an index built with one backend is never searched
+  with the other.
+- ``fp32``: the query encoder of the PyTorch model (:mod:`kb.embed.query`). Its vectors are the
+  PyTorch model's (checked when it is exported), so it answers under the same ``model_id``. Ingestion
+  exports it; queries only use an export that exists.
+
+Running needs onnxruntime and tokenizers; the one-off export also needs torch, transformers and onnx.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,11 +38,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ONNX_SUFFIX = "+onnx-int8"
+PRECISIONS = ("int8", "fp32")
 EXPORT_VERSION = 1
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 EXPORT_FILE = "export.json"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+WHOLE_FILE = 2 << 20  # a model folder's files up to this size are fingerprinted whole (tokenizer.json: 0.5 MB)
+FILE_EDGE = 64 << 10  # of larger ones (the weights), the first and last 64 KiB
 
 
 def is_onnx_model(name: str) -> bool:
@@ -52,8 +63,18 @@ def _read_json(path: Path) -> dict:
         raise ConfigError(f"cannot read {path}: {e}") from e
 
 
+# the sentence-transformers modules the exported graph computes (anything else, a Dense layer say, it cannot)
+SUPPORTED_MODULES = {"sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
+                     "sentence_transformers.models.Normalize"}
+
+
 def model_settings(source: Path) -> dict:
-    """Dimension and maximum tokens of a local sentence-transformers folder; only mean pooling is supported."""
+    """Dimension and maximum tokens of a local sentence-transformers folder; only a transformer with mean
+    pooling (and normalisation) is supported."""
+    modules = _read_json(source / "modules.json") if (source / "modules.json").exists() else []
+    other = sorted({m.get("type", "?") for m in modules if isinstance(m, dict)} - SUPPORTED_MODULES)
+    if other:
+        raise ConfigError(f"{source}: the ONNX backend cannot compute the module(s) {', '.join(other)}")
     pooling = _read_json(source / "1_Pooling" / "config.json") if (source / "1_Pooling").exists() else {}
     if pooling and not pooling.get("pooling_mode_mean_tokens"):
         raise ConfigError(f"{source}: the ONNX backend supports mean pooling only")
@@ -64,16 +85,41 @@ def model_settings(source: Path) -> dict:
             "max_tokens": int(max_tokens or config.get("max_position_embeddings", 512))}
 
 
-def export_model(source: Path, target: Path) -> Path:
-    """Export ``source`` to ``target/model.onnx`` (int8) with its tokenizer; returns ``target``.
+def source_fingerprint(source: Path) -> str:
+    """A digest of a model folder's content, cheap enough to compute on every query: names and sizes
+    of its files, the bytes of the small ones (configs, tokenizer) and the first and last 64 KiB of the
+    large ones (the weights). A model replaced in place changes it; a reinstall of the same one does not."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(source).as_posix()}\0{size}\0".encode())
+        with path.open("rb") as f:
+            if size <= WHOLE_FILE:
+                digest.update(f.read())
+            else:
+                digest.update(f.read(FILE_EDGE))
+                f.seek(-FILE_EDGE, 2)
+                digest.update(f.read())
+    return digest.hexdigest()
 
-    Written into a temporary folder and renamed, so a concurrent or interrupted export never leaves a
-    half-written model behind.
+
+def export_model(source: Path, target: Path, *, precision: str = "int8",
+                 verify: Callable[[Path], dict] | None = None) -> Path:
+    """Export ``source`` to ``target/model.onnx`` (``precision`` int8 or fp32) with its tokenizer; returns
+    ``target``.
+
+    ``verify`` is called with the finished folder before it is put in place; what it returns is recorded
+    in ``export.json``, and an exception it raises discards the export. Written into a temporary folder
+    and renamed, so a concurrent or interrupted export never leaves a half-written model behind.
     """
+    if precision not in PRECISIONS:
+        raise ConfigError(f"unknown ONNX precision {precision!r} (choose from {', '.join(PRECISIONS)})")
     try:
         import torch
-        from onnxruntime.quantization import QuantType, quantize_dynamic
         from transformers import AutoModel
+
+        if precision == "int8":
+            from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as e:
         raise ConfigError(f"exporting the ONNX model needs torch, transformers and onnxruntime ({e})") from e
     settings = model_settings(source)
@@ -83,19 +129,26 @@ def export_model(source: Path, target: Path) -> Path:
     try:
         model = AutoModel.from_pretrained(str(source))
         model.eval()
-        fp32 = work / "model.fp32.onnx"
+        fp32 = work / ("model.fp32.onnx" if precision == "int8" else MODEL_FILE)
         example = torch.ones((2, 8), dtype=torch.long)
         axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS}
-        with torch.no_grad():
+        # the tracer warns about shape checks it freezes; the export is checked on texts of every length instead
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(_pooled(model), (example, example, torch.zeros_like(example)), str(fp32),
                               input_names=list(INPUTS), output_names=["embedding"],
                               dynamic_axes={**axes, "embedding": {0: "batch"}}, opset_version=17, dynamo=False)
-        quantize_dynamic(str(fp32), str(work / MODEL_FILE), per_channel=True, weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["MatMul"])
-        fp32.unlink()
+        if precision == "int8":
+            quantize_dynamic(str(fp32), str(work / MODEL_FILE), per_channel=True, weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["MatMul"])
+            fp32.unlink()
         shutil.copyfile(source / TOKENIZER_FILE, work / TOKENIZER_FILE)
-        (work / EXPORT_FILE).write_text(json.dumps({"version": EXPORT_VERSION, "source": str(source), **settings},
-                                                   indent=2), encoding="utf-8")
+        record = {"version": EXPORT_VERSION, "precision": precision, "source": str(source),
+                  "fingerprint": source_fingerprint(source), **settings}
+        (work / EXPORT_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
+        if verify is not None:
+            record.update(verify(work))
+            (work / EXPORT_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
         try:
             work.rename(target)
         except OSError:
@@ -126,20 +179,34 @@ def _pooled(model):  # noqa: ANN001, ANN202 (torch types are imported lazily)
     return Pooled(model)
 
 
-class OnnxEmbedder:
-    """``Embedder`` over ONNX Runtime; batches texts of similar token length together."""
+def export_dir(cache_dir: Path, model_id: str, precision: str) -> Path:
+    """The folder an export of the model ``model_id`` (its base id, without a backend suffix) is kept in."""
+    slug = model_id.rstrip("/").rsplit("/", 1)[-1]
+    return Path(cache_dir) / f"{slug}-onnx-{precision}"
 
-    def __init__(self, name: str, device: str = "cpu", *, cache_dir: Path, threads: int | None = None):
+
+class OnnxEmbedder:
+    """``Embedder`` over ONNX Runtime; batches texts of similar token length together.
+
+    ``precision`` "int8" is the ``+onnx-int8`` backend (exported on first use); "fp32" is the PyTorch
+    model's query encoder, under its ``model_id``, and only loads an export that exists (see
+    :mod:`kb.embed.query`); ``path`` overrides the export folder.
+    """
+
+    def __init__(self, name: str, device: str = "cpu", *, cache_dir: Path, threads: int | None = None,
+                 precision: str = "int8", path: Path | None = None):
+        if precision not in PRECISIONS:
+            raise ConfigError(f"unknown ONNX precision {precision!r} (choose from {', '.join(PRECISIONS)})")
         self.name = name
         load_path, base_id = resolve_model(_base_name(name))
         self.source = Path(load_path)
         if not self.source.is_dir():
             raise ConfigError(f"the ONNX backend needs a local model folder; {_base_name(name)!r} is not one")
-        self.model_id = base_id + ONNX_SUFFIX
+        self.precision = precision
+        self.model_id = base_id + ONNX_SUFFIX if precision == "int8" else base_id
         self.device = device
         self.threads = threads
-        slug = base_id.rstrip("/").rsplit("/", 1)[-1]
-        self.path = Path(cache_dir) / f"{slug}{ONNX_SUFFIX.replace('+', '-')}"
+        self.path = path or export_dir(cache_dir, base_id, precision)
         self._session: Any = None  # onnxruntime.InferenceSession (onnxruntime has no type information)
         self._tokenizer: Tokenizer | None = None
         self._settings: dict | None = None
@@ -147,6 +214,10 @@ class OnnxEmbedder:
     def _ready(self) -> dict:
         """Export when missing (or from an older export format), then read the export's settings."""
         export = self.path / EXPORT_FILE
+        if self.precision == "fp32":
+            if not (self.path / MODEL_FILE).exists():
+                raise ConfigError(f"no ONNX export in {self.path}")
+            return _read_json(export)
         if self.path.exists() and (not export.exists() or _read_json(export).get("version") != EXPORT_VERSION):
             shutil.rmtree(self.path)  # left by an older format or by hand; exports are renamed in complete
         if not export.exists():

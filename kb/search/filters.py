@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sqlite3
 from dataclasses import dataclass, fields, replace
 
@@ -43,6 +44,43 @@ class Filters:
     @property
     def empty(self) -> bool:
         return all(getattr(self, f.name) is None for f in fields(self))
+
+
+def check_filters(conn: sqlite3.Connection, f: Filters, *, stored: bool = False) -> None:
+    """Raise :class:`FilterError` (exit code 2) for a filter that can never match, naming the values it can
+    take: a modality kb does not know, an empty year range, a rank below 1. With ``stored``, also a
+    source or a competition kind that no stored document or competition has, and a competition the
+    catalog does not list (the command line asks for this: there a typo is an error, not an empty answer).
+    Leaving out a competition (``exclude_competition``) is never an error."""
+    from kb.profile import MODALITIES
+
+    if f.modality is not None and f.modality not in MODALITIES:
+        raise FilterError(f"unknown modality {f.modality!r}: choose from {', '.join(MODALITIES)}")
+    if f.year_min is not None and f.year_max is not None and f.year_min > f.year_max:
+        raise FilterError(f"the year range is empty: year_min {f.year_min} is after year_max {f.year_max}")
+    if f.max_rank is not None and f.max_rank < 1:
+        raise FilterError(f"max_rank must be at least 1, got {f.max_rank}")
+    if not stored:
+        return
+    if f.source is not None and conn.execute("SELECT 1 FROM documents WHERE source = ? LIMIT 1",
+                                             (f.source,)).fetchone() is None:
+        sources = [r[0] for r in conn.execute("SELECT DISTINCT source FROM documents ORDER BY source")]
+        raise FilterError(f"no document comes from source {f.source!r}: choose from {_listing(sources)}")
+    if f.kind is not None and conn.execute("SELECT 1 FROM competitions WHERE lower(kind) = lower(?) LIMIT 1",
+                                           (f.kind,)).fetchone() is None:
+        kinds = [r[0] for r in conn.execute(
+            "SELECT DISTINCT kind FROM competitions WHERE kind IS NOT NULL AND kind != '' ORDER BY kind")]
+        raise FilterError(f"no competition is of kind {f.kind!r}: choose from {_listing(kinds)}")
+    if f.competition is not None and conn.execute("SELECT 1 FROM competitions WHERE slug = ?",
+                                                  (f.competition,)).fetchone() is None:
+        slugs = [r[0] for r in conn.execute("SELECT slug FROM competitions")]
+        close = difflib.get_close_matches(f.competition, slugs, n=5, cutoff=0.6)
+        hint = f": did you mean {', '.join(close)}?" if close else " (a competition's slug, as in kaggle.com/c/<slug>)"
+        raise FilterError(f"no competition in the catalog is called {f.competition!r}{hint}")
+
+
+def _listing(values: list[str]) -> str:
+    return ", ".join(values) if values else "(none: the knowledge base is empty)"
 
 
 def _link_conditions(f: Filters) -> tuple[list[str], list[object]]:

@@ -65,7 +65,9 @@ def facts_counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 # -- counts ----------------------------------------------------------------------------------------
 
-def counts(conn: sqlite3.Connection) -> dict[str, int]:
+def counts(conn: sqlite3.Connection, model: str) -> dict[str, int]:
+    """Rows per kind; ``embeddings`` is the passages that have a vector under ``model`` (all of them, once
+    ingestion has embedded them: compare it with ``chunks``)."""
     q = conn.execute
     return {
         "documents": q("SELECT count(*) FROM documents").fetchone()[0],
@@ -73,8 +75,30 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
         "competitions_with_documents": q(
             "SELECT count(DISTINCT competition_id) FROM document_competitions").fetchone()[0],
         "chunks": q("SELECT count(*) FROM chunks").fetchone()[0],
-        "embeddings": q("SELECT count(*) FROM embeddings").fetchone()[0],
+        "embeddings": q("SELECT count(*) FROM chunks c WHERE EXISTS"
+                        " (SELECT 1 FROM embeddings e WHERE e.model = ? AND e.sha256 = c.sha256)",
+                        (model,)).fetchone()[0],
     }
+
+
+def vector_counts(conn: sqlite3.Connection, model: str) -> dict[str, int]:
+    """The rows of the vector table (``embeddings``, keyed by model and content hash), by what they are:
+    ``passages``, the distinct passage texts with a vector under ``model`` (passages with the same title,
+    heading and text share one); ``competitions``, the other vectors under ``model``: a vector per catalog
+    competition description and per competition's set of write-ups (their centroid), which recommend
+    uses, plus — until ingestion or ``kb check --repair`` prunes them — vectors of passages and
+    descriptions that changed or went away; ``other_models``, vectors under other models."""
+    q = conn.execute
+    under_model = q("SELECT count(*) FROM embeddings WHERE model = ?", (model,)).fetchone()[0]
+    passages = q("SELECT count(*) FROM embeddings e WHERE e.model = ? AND EXISTS"
+                 " (SELECT 1 FROM chunks c WHERE c.sha256 = e.sha256)", (model,)).fetchone()[0]
+    total = q("SELECT count(*) FROM embeddings").fetchone()[0]
+    return {"passages": passages, "competitions": under_model - passages, "other_models": total - under_model}
+
+
+def has_chunks(conn: sqlite3.Connection) -> bool:
+    """True when some document has passages."""
+    return conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
 
 
 def is_empty(conn: sqlite3.Connection) -> bool:

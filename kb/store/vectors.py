@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
@@ -41,6 +41,25 @@ def embed_pending(conn: sqlite3.Connection, embedder: Embedder, *, batch_size: i
             )
         done += len(part)
     return done
+
+
+def unused_vectors(conn: sqlite3.Connection, model: str, used: Collection[bytes]) -> list[str]:
+    """Keys of the vectors under ``model`` that belong to no current passage and are none of ``used`` (the
+    vectors recommend reads: competition descriptions and write-up centroids, compared by value)."""
+    rows = conn.execute(
+        "SELECT e.sha256, e.vector FROM embeddings e WHERE e.model = ?"
+        " AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.sha256 = e.sha256)", (model,))
+    return [sha for sha, vector in rows if bytes(vector) not in used]
+
+
+def delete_vectors(conn: sqlite3.Connection, model: str, keys: Sequence[str]) -> int:
+    """Delete the vectors of ``keys`` under ``model`` (in one transaction); returns how many."""
+    with transaction(conn):
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            conn.execute(f"DELETE FROM embeddings WHERE model = ? AND sha256 IN ({','.join('?' * len(part))})",
+                         (model, *part))
+    return len(keys)
 
 
 def load_vectors(conn: sqlite3.Connection, model: str) -> tuple[np.ndarray, np.ndarray]:
