@@ -42,6 +42,9 @@ def test_a_catalog_writeup_already_imported_from_meta_kaggle_is_kept_once(kb, tm
     assert write.find_same_document(kb.conn, [WRITEUP_URL])["id"] == stored["id"]
     assert stored["author"] == "Ann Alpha"  # Meta Kaggle has no author name; the write-up filled it in
     assert "Lag features" in kb.document(TOPIC_URL).text  # the copy stored first is the one kept
+    by_other_url = kb.document(WRITEUP_URL)  # opened from the catalog's link: the same document
+    assert by_other_url is not None and by_other_url.url == TOPIC_URL and by_other_url.id == stored["id"]
+    assert kb.document("https://www.kaggle.com/competitions/shop-demand/writeups/unknown") is None
     ranks = [(c.slug, c.rank) for c in kb.document(TOPIC_URL).competitions]
     assert ranks == [("shop-demand", 1)]
 

@@ -254,6 +254,9 @@ def document(conn: sqlite3.Connection, url_or_id: str | int) -> Document | None:
         d = conn.execute("SELECT * FROM documents WHERE id = ?", (url_or_id,)).fetchone()
     else:
         d = conn.execute("SELECT * FROM documents WHERE url = ?", (url_or_id,)).fetchone()
+        if d is None:  # the same write-up seen under another URL (Meta Kaggle's topic and the catalog's link)
+            d = conn.execute("SELECT d.* FROM document_urls u JOIN documents d ON d.id = u.document_id"
+                             " WHERE u.url = ?", (url_or_id,)).fetchone()
     if d is None:
         return None
     competitions = tuple(DocumentCompetition(*r) for r in conn.execute(
