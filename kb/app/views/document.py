@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from kb import Document, DocumentCompetition, DocumentTechnique, KnowledgeBase
-from kb.app.render import bullet_list, document_markdown, escape_markdown, internal_link, link, rank_label
+from kb.app.render import bullet_list, escape_markdown, internal_link, link, rank_label
 from kb.app.views.recommend import describe_competition
+from kb.app.writeup import document_markdown
 
 
 def render(kb: KnowledgeBase) -> None:
