@@ -32,7 +32,7 @@ from kb.errors import KBError
 
 BUILD_COMMAND = "kb ingest mirror ../shared/corpus"
 # session-state keys that must survive views in which their widgets are not drawn
-PERSISTENT = ("view", "q", "search_q", "exclude", "k", "doc", "techs", "ov_modality", "ov_task_type",
+PERSISTENT = ("view", "q", "search_q", "exclude", "k", "doc", "chunk", "techs", "ov_modality", "ov_task_type",
               "ov_metric_family",
               "f_modality", "f_source", "f_kind", "f_competition", "f_years", "f_max_rank")
 FILTER_KEYS = ("f_modality", "f_source", "f_kind", "f_competition", "f_max_rank")
@@ -123,6 +123,7 @@ def init_session(opts: FilterOptions) -> None:
     ss["exclude"] = state.exclude
     ss["k"] = state.k
     ss["doc"] = state.doc
+    ss["chunk"] = state.chunk
     ss["f_modality"] = f.modality if f.modality in opts.modalities else None
     ss["f_source"] = f.source if f.source in opts.sources else None
     ss["f_kind"] = _match_case(f.kind, opts.kinds)
@@ -151,7 +152,7 @@ def current_state(opts: FilterOptions) -> AppState:
     view = ss.get("view") or "recommend"
     q = ss.get("search_q") if view == "search" else ss.get("q")
     return AppState(view=view, q=" ".join((q or "").split()), filters=filters(opts), exclude=ss.get("exclude"),
-                    doc=ss.get("doc"), k=ss.get("k") or DEFAULT_K)
+                    doc=ss.get("doc"), k=ss.get("k") or DEFAULT_K, chunk=ss.get("chunk"))
 
 
 def sync_url(state: AppState) -> None:
@@ -161,10 +162,11 @@ def sync_url(state: AppState) -> None:
         st.query_params.from_dict(params)
 
 
-def go_to_document(document_id: int) -> None:
-    """Button callback: open a document in the document view."""
+def go_to_document(document_id: int, chunk_id: int | None = None) -> None:
+    """Button callback: open a document in the document view, at one of its passages if given."""
     st.session_state["view"] = "document"
     st.session_state["doc"] = document_id
+    st.session_state["chunk"] = chunk_id
 
 
 # -- sidebar -----------------------------------------------------------------------------------------

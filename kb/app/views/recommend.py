@@ -214,7 +214,8 @@ def _technique(tech: TechniqueScore, query: str, *, expanded: bool) -> None:
                 st.caption(evidence_caption(
                     helped=ev.helped, rank=ev.rank, competition=ev.competition,
                     competition_title=ev.competition_title, year=ev.year, source=ev.source,
-                    title=ev.title, url=ev.url, document_id=ev.document_id, passage_url=ev.passage_url))
+                    title=ev.title, url=ev.url, document_id=ev.document_id, passage_url=ev.passage_url,
+                    chunk_id=ev.chunk_id))
 
 
 def _competitions(competitions: list[SimilarCompetition]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kb import KnowledgeBase, SearchResult
-from kb.app.render import escape_markdown, evidence_markdown, link, rank_label
+from kb.app.render import escape_markdown, evidence_markdown, internal_link, link, rank_label
 from kb.app.state import FilterState
 from kb.app.ui import go_to_document, show_error
 from kb.errors import KBError
@@ -45,8 +45,9 @@ def _hit(hit: SearchResult, query: str) -> None:
                  str(hit.year) if hit.year else None, hit.source]
         st.caption(" · ".join(escape_markdown(f) for f in facts if f))
         for passage in hit.passages:
-            if passage.heading_path:
-                st.caption(f"§ {escape_markdown(passage.heading_path)}")
+            where = f"§ {escape_markdown(passage.heading_path)} · " if passage.heading_path else ""
+            st.caption(where + internal_link("read it in the write-up", view="document", doc=hit.document_id,
+                                             chunk=passage.chunk_id))
             st.markdown(evidence_markdown(passage.snippet, query))
         st.button("Open the write-up", key=f"open-{hit.document_id}", on_click=go_to_document,
-                  args=(hit.document_id,))
+                  args=(hit.document_id, hit.chunk_id))
