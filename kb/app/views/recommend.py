@@ -140,6 +140,8 @@ def read_as(rec: Recommendation) -> None:
         notes.append("left out as boilerplate: " + ", ".join(rec.dropped_sections[:8]))
     if notes:
         st.caption(escape_markdown(" · ".join(notes)))
+    if rec.coverage and rec.coverage.note:
+        st.warning(escape_markdown(rec.coverage.note), icon=":material/info:")
     with st.expander("Not right? Correct how kb read it", expanded=False):
         cols = st.columns(len(OVERRIDES) + 1, vertical_alignment="bottom")
         inferred = {"modality": p.modality, "task_type": p.task_type, "metric_family": p.metric_family}
