@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
+from kb.metric_names import readable_metric
 from kb.search.terms import query_stems
 
 # Characters with a meaning in CommonMark or in Streamlit's markdown extensions
@@ -82,6 +83,27 @@ def internal_link(label: str, **params: object) -> str:
     return f"[{escape_markdown(label)}](./?{query})"
 
 
+# kb's metric families (kb.profile.METRIC_FAMILIES) that a metric id's reading does not name well
+_FAMILIES = {"accuracy": "Accuracy", "f-score": "F-score", "correlation": "Correlation", "map@k/ndcg": "MAP@k / NDCG",
+             "iou/dice": "IoU / Dice", "bleu/levenshtein": "BLEU / Levenshtein", "custom": "a custom metric"}
+
+
+def metric_label(metric: str | None, family: str | None = None) -> str | None:
+    """The readable name of a competition's metric, else of its metric family; None when neither is known."""
+    if metric:
+        return readable_metric(metric)
+    if family:
+        return _FAMILIES.get(family) or readable_metric(family)
+    return None
+
+
+def read_as_label(modality: str | None, task_type: str | None, metric: str | None, family: str | None) -> str:
+    """"image · segmentation · IoU / Dice": how kb read a query, readable ("unknown" when it read nothing)."""
+    parts = [p for p in (modality, task_type.replace("_", " ") if task_type else None, metric_label(metric, family))
+             if p]
+    return " · ".join(parts) if parts else "unknown"
+
+
 def ordinal(n: int) -> str:
     if 10 <= n % 100 <= 20:
         return f"{n}th"
@@ -126,7 +148,7 @@ def evidence_caption(*, helped: bool, rank: int | None, competition: str | None,
         parts.append(escape_markdown(source))
     parts.append("write-up: " + link(title or host(url) or url, url))
     if passage_url and passage_url != url:
-        parts.append(link("the passage", passage_url))
+        parts.append("passage: " + link("the quote in the original", passage_url))
     parts.append(internal_link("read here", view="document", doc=document_id, chunk=chunk_id))
     return " · ".join(parts)
 

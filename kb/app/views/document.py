@@ -8,7 +8,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from kb import Document, DocumentCompetition, DocumentTechnique, KnowledgeBase
-from kb.app.render import bullet_list, escape_markdown, internal_link, link, rank_label
+from kb.app.render import bullet_list, escape_markdown, internal_link, link, metric_label, rank_label
 from kb.app.views.recommend import describe_competition
 from kb.app.writeup import document_markdown, split_at_passage
 
@@ -89,6 +89,9 @@ def _competition_line(kb: KnowledgeBase, comp: DocumentCompetition) -> str:
     label = f"{name} ({comp.year})" if comp.year else name
     line = f"{link(label, comp.url)} · {rank_label(comp.rank)}"
     info = kb.competition(comp.slug)
+    metric = metric_label(info.metric, info.metric_family) if info else None
+    if metric:
+        line += " · " + escape_markdown(f"scored with {metric}")
     if info:
         line += " · " + internal_link("recommend for a competition like this", view="recommend",
                                       q=describe_competition(info), exclude=comp.slug)
