@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from kb import Document, DocumentCompetition, DocumentTechnique, KnowledgeBase
 from kb.app.render import bullet_list, escape_markdown, internal_link, link, metric_label, rank_label
@@ -14,7 +13,8 @@ from kb.app.writeup import document_markdown, split_at_passage
 
 PASSAGE_ANCHOR = "passage"
 PASSAGE_LABEL = "The passage you opened"
-# scrolls the page to the marked passage once it is drawn (the component runs in a same-origin iframe)
+# scrolls the page to the marked passage once it is drawn (st.iframe runs it in a same-origin frame; no
+# write-up text goes into it)
 _SCROLL = """<script>
 let tries = 0;
 const jump = () => {{
@@ -81,7 +81,7 @@ def show(kb: KnowledgeBase, doc: Document, chunk: int | None = None) -> None:
         st.markdown(marked)
     if after:
         st.markdown(after)
-    components.html(_SCROLL.format(anchor=json.dumps(PASSAGE_ANCHOR)), height=0)
+    st.iframe(_SCROLL.format(anchor=json.dumps(PASSAGE_ANCHOR)), height="content")
 
 
 def _competition_line(kb: KnowledgeBase, comp: DocumentCompetition) -> str:
