@@ -12,13 +12,18 @@ PORT ?= 8501
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@echo "==> Creating the virtual environment in $(VENV) (first run only; 2-3 minutes in all)"
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
+	@echo "==> Installing the CPU build of torch ($(TORCH_PIN), about 200 MB; the longest step)"
 	$(PIP) install -q "$(TORCH_PIN)"
+	@echo "==> Installing kb and its dependencies (sentence-transformers, faiss, streamlit, onnxruntime, test tools)"
 	$(PIP) install -q -e ".[test,onnx]"
 	touch $@
+	@echo "==> $(VENV) is ready"
 
-# builds the knowledge base from the default corpus (KB_MIRROR, else ../shared/corpus) when it is empty
+# builds the knowledge base from the default corpus (KB_MIRROR, else ../shared/corpus) when it is empty, then
+# serves the app; the model and the data load in the background at once; Ctrl-C stops it
 app: setup
 	$(VENV)/bin/kb serve --port $(PORT)
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from kb.export import ExportedTable
     from kb.progress import ProgressFactory
+    from kb.recommend.coverage import Coverage
     from kb.recommend.types import (
         DocumentRef,
         Evidence,
@@ -63,6 +64,7 @@ _EXPORTS = {
     "CompetitionLink": ("kb.records", "CompetitionLink"),
     "ConfigError": ("kb.errors", "ConfigError"),
     "CorpusStats": ("kb.store.read", "CorpusStats"),
+    "Coverage": ("kb.recommend.coverage", "Coverage"),
     "DenseIndex": ("kb.search.dense", "DenseIndex"),
     "Document": ("kb.store.read", "Document"),
     "DocumentCompetition": ("kb.store.read", "DocumentCompetition"),
@@ -130,6 +132,7 @@ __all__ = [
     "CompetitionLink",
     "ConfigError",
     "CorpusStats",
+    "Coverage",
     "DenseIndex",
     "Document",
     "DocumentCompetition",

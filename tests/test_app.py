@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,14 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.mirror import ingest_mirror
 from kb.api import KnowledgeBase
-from kb.app.render import document_markdown, escape_markdown, evidence_markdown, highlight, link, safe_url
+from kb.app.loader import Loader
+from kb.app.render import escape_markdown, evidence_markdown, highlight, link, safe_url
 from kb.app.state import AppState, FilterState, clamp_years, parse_params, to_params, year_filter
 from kb.app.views.corpus import popularity_frame, year_bins
 from kb.app.views.recommend import describe_competition
+from kb.app.writeup import document_markdown
 from kb.embed import FakeEmbedder
+from kb.errors import IndexMismatchError, NotBuiltError
 from tests.fixtures.mini_mirror import write_mirror
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -368,7 +372,7 @@ def test_empty_home_shows_the_build_command(monkeypatch, tmp_path):
     st.cache_resource.clear()
 
 
-def test_hostile_writeup_renders_as_plain_text(monkeypatch, tmp_path):
+def test_hostile_writeup_renders_safely(monkeypatch, tmp_path):
     url = "https://github.com/mallory/tricks/blob/main/README.md"
     mirror = write_mirror(tmp_path / "mirror", extra_rows=[
         {"url": url, "path": "snapshots/github/mallory/tricks/README.md", "content_type": "text/markdown",
@@ -384,8 +388,83 @@ def test_hostile_writeup_renders_as_plain_text(monkeypatch, tmp_path):
     assert not at.exception
     body = next(m for m in texts(at.markdown) if m.startswith("### "))
     assert body.startswith("### Tricks \\:red\\[loud\\]")
-    assert "\\$2\\^k\\$" in body  # no LaTeX
+    assert "by $2^k$ and" in body  # math is math
     assert "<" not in body.replace("\\<", "") and "](" not in body
+    st.cache_resource.clear()
+
+
+# -- loading once, before the first visitor ----------------------------------------------------------------
+
+def test_the_loader_warms_every_step_in_order_and_keeps_going_past_a_broken_one(monkeypatch, built_home):
+    monkeypatch.setenv("KB_MODEL", "fake")
+    done: list[str] = []
+
+    def broken(kb: KnowledgeBase) -> None:
+        raise IndexMismatchError("built with another model")
+
+    steps = (("one", lambda kb: done.append("one")), ("broken", broken), ("two", lambda kb: done.append("two")))
+    loader = Loader(str(built_home), "fake", steps=steps, page_modules=("kb.app.views.search",)).start()
+    kb = loader.result()
+    assert done == ["one", "two"] and loader.problems == ["broken: built with another model"]
+    assert (loader.stage, loader.step, loader.total, loader.error) == ("ready", 5, 5, None)
+    assert kb.readonly and kb.filter_options() is kb.filter_options() and loader.elapsed > 0
+    assert loader.start() is loader and loader.result() is kb  # started once
+
+
+def test_the_loader_hands_over_what_stopped_it(tmp_path):
+    loader = Loader(str(tmp_path / "nothing-here"), "fake").start()
+    with pytest.raises(NotBuiltError):
+        loader.result()
+    assert loader.done and loader.stage == "failed" and isinstance(loader.error, NotBuiltError)
+
+
+def test_a_visitor_during_loading_sees_what_is_loading_then_the_page(monkeypatch, built_home):
+    import kb.app.ui as ui
+
+    gate = threading.Event()
+    loader = Loader(str(built_home), "fake", steps=(("waiting for the test", lambda kb: gate.wait(30)),))
+    shown: list[str] = []
+
+    def message(current: Loader) -> str:
+        text = real_message(current)
+        shown.append(text)
+        gate.set()  # the page has said what it waits for: let the loading finish
+        return text
+
+    real_message = ui.loading_message
+    monkeypatch.setattr(ui, "_loader", lambda home, model: loader.start())
+    monkeypatch.setattr(ui, "loading_message", message)
+    at = _app(monkeypatch, built_home)
+    assert not at.exception
+    assert shown and "Starting kb" in shown[0] and ("waiting for the test" in shown[0] or "loading" in shown[0])
+    assert "once, when the server starts" in shown[0]
+    assert at.text_area(key="q") is not None and "Try an example" in " ".join(texts(at.info))
+    assert not any("Starting kb" in m for m in texts(at.info))  # gone once loaded
+
+
+def test_every_visitor_shares_the_one_knowledge_base_warmed_at_server_start(monkeypatch, built_home):
+    import kb.api
+    import kb.app.ui as ui
+
+    monkeypatch.setenv("KB_HOME", str(built_home))
+    monkeypatch.setenv("KB_MODEL", "fake")
+    monkeypatch.setenv("KB_ABSTAIN_BELOW", "0")
+    opened: list[object] = []
+    models: list[str] = []
+    real_open, real_embedder = KnowledgeBase.open.__func__, kb.api.make_embedder
+    monkeypatch.setattr(KnowledgeBase, "open",
+                        classmethod(lambda cls, *a, **k: opened.append(a) or real_open(cls, *a, **k)))
+    monkeypatch.setattr(kb.api, "make_embedder", lambda model, *a: models.append(model) or real_embedder(model, *a))
+    st.cache_resource.clear()
+    warmed = ui.warm().result()  # what `kb serve` does before the server starts
+    assert len(opened) == 1 and models == ["fake"]
+    for view in ("recommend", "search"):  # two visitors, two sessions
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params.update({"view": view, "q": SALES})
+        at = at.run()
+        assert not at.exception and (at.expander if view == "recommend" else at.button)
+    assert len(opened) == 1 and models == ["fake"]  # nothing loaded twice
+    assert ui.open_kb() is warmed
     st.cache_resource.clear()
 
 

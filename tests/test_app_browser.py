@@ -272,3 +272,18 @@ def test_shared_link_reproduces_the_recommendation(app, browser, output_dir):
     assert DESCRIPTION in browser.js("document.querySelector('textarea').value")
     assert "Galaxy Shapes Challenge" in text
     assert "https://github.com/alice/galaxy-shapes/blob/main/README.md" in links(browser, EVIDENCE)
+
+
+def test_a_writeup_opened_at_a_passage_shows_it_marked_and_in_view(app, browser, built_home, output_dir):
+    from kb.api import KnowledgeBase
+
+    with KnowledgeBase.open(built_home, embedder=FakeEmbedder(), model="fake", readonly=True) as kb:
+        doc = kb.document("https://github.com/alice/galaxy-shapes/blob/main/README.md")
+        chunk = doc.chunks[-1].id
+    browser.goto(f"{app}/?view=document&doc={doc.id}&chunk={chunk}")
+    wait_for(lambda: "The passage you opened" in browser.text(), 60, "the marked passage")
+    in_view = ("(() => { const e = document.getElementById('passage'); if (!e) return false;"
+               " const r = e.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; })()")
+    wait_for(lambda: browser.js(in_view), 15, "the passage to scroll into view")
+    browser.screenshot(output_dir / "passage.png")
+    assert "#passage" in links(browser)  # the jump link

@@ -212,18 +212,23 @@ def test_serve_builds_an_empty_knowledge_base_with_kb_ingest_mirror(mirror, monk
     assert e.value.code == 2 and "mirror folder not found" in capfd.readouterr().err
 
 
-def test_serve_runs_the_packaged_page(run, monkeypatch):
-    import subprocess
+def test_serve_runs_the_packaged_page(run, monkeypatch, tmp_path):
+    import kb.app.ui
+    import kb.cli.serve as serve
+    from kb.app.loader import Loader
 
-    from kb.cli.serve import app_page
-
-    calls = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
+    monkeypatch.setenv("KB_HOME", str(tmp_path / "home"))
+    started: list[Loader] = []
+    calls: list[list[str]] = []
+    monkeypatch.setattr(kb.app.ui, "warm", lambda: started.append(Loader(str(tmp_path / "home"), "fake").start())
+                        or started[-1])
+    monkeypatch.setattr(serve, "run_streamlit", lambda args: calls.append(args) or 0)
     result = run("serve", "--no-build", "--port", "8999")
     assert result.exit_code == 0, result.output
-    [cmd] = calls
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4] == str(app_page()) and "8999" in cmd
-    assert app_page().is_file() and app_page().parts[-3:] == ("kb", "app", "main.py")
+    [args] = calls
+    assert args[:2] == ["run", str(serve.app_page())] and "8999" in args
+    assert len(started) == 1  # loading started before the server
+    assert serve.app_page().is_file() and serve.app_page().parts[-3:] == ("kb", "app", "main.py")
 
 
 HEAVY = ("torch", "sentence_transformers", "onnxruntime", "streamlit", "pandas")

@@ -1,7 +1,8 @@
 """The web app's page: the sidebar, the view picker and the chosen view (``kb/app/views``).
 
 ``kb serve`` runs this file with Streamlit; ``streamlit run app.py`` runs it through the shim in the
-checkout. Every view reads the knowledge base through its public API.
+checkout. Every view reads the knowledge base through its public API. The views are imported after
+the knowledge base is open, so that a first visitor sees the loading message at once.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from kb.app.ui import (
     sync_url,
     view_picker,
 )
-from kb.app.views import corpus, document, recommend, search
 from kb.errors import KBError, NotBuiltError
 
 
@@ -38,6 +38,8 @@ def main() -> None:
     if kb.is_empty():
         build_hint(str(kb.settings.home))
         return
+    from kb.app.views import corpus, document, recommend, search  # loaded while the knowledge base was
+
     opts = kb.filter_options()
     init_session(opts)
     view = view_picker()

@@ -10,23 +10,23 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
+from kb.metric_names import readable_metric
 from kb.search.terms import query_stems
 
 # Characters with a meaning in CommonMark or in Streamlit's markdown extensions
 # ($ for LaTeX, : for emoji shortcodes and :color[...] directives, ~ for strike-through).
 _ACTIVE = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
 _WORD = re.compile(r"\w+", re.UNICODE)
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
 _ITEM = re.compile(r"^([-*+•]|\d{1,3}[.)])\s+(.*)$")
 
 
 def escape_markdown(text: str) -> str:
     """``text`` with every markdown-active character backslash-escaped and whitespace collapsed."""
-    return _escape(" ".join(str(text).split()))
+    return escape_span(" ".join(str(text).split()))
 
 
-def _escape(text: str) -> str:
+def escape_span(text: str) -> str:
+    """``text`` with every markdown-active character backslash-escaped, its spacing kept."""
     return _ACTIVE.sub(r"\\\1", text)
 
 
@@ -48,9 +48,9 @@ def highlight(text: str, query: str) -> str:
             if out and gap == " ":  # out[-1] is the previous bold word
                 out[-1] = out[-1][:-2] + f" {word}**"  # one bold run for consecutive words
             else:
-                out += [_escape(gap), f"**{word}**"]
+                out += [escape_span(gap), f"**{word}**"]
             pos = m.end()
-    out.append(_escape(text[pos:]))
+    out.append(escape_span(text[pos:]))
     return "".join(out)
 
 
@@ -81,6 +81,27 @@ def internal_link(label: str, **params: object) -> str:
     """A link to another view of this app (``?view=document&doc=3``); parameters are URL-encoded."""
     query = "&".join(f"{quote(str(k))}={quote(str(v), safe='')}" for k, v in params.items() if v is not None)
     return f"[{escape_markdown(label)}](./?{query})"
+
+
+# kb's metric families (kb.profile.METRIC_FAMILIES) that a metric id's reading does not name well
+_FAMILIES = {"accuracy": "Accuracy", "f-score": "F-score", "correlation": "Correlation", "map@k/ndcg": "MAP@k / NDCG",
+             "iou/dice": "IoU / Dice", "bleu/levenshtein": "BLEU / Levenshtein", "custom": "a custom metric"}
+
+
+def metric_label(metric: str | None, family: str | None = None) -> str | None:
+    """The readable name of a competition's metric, else of its metric family; None when neither is known."""
+    if metric:
+        return readable_metric(metric)
+    if family:
+        return _FAMILIES.get(family) or readable_metric(family)
+    return None
+
+
+def read_as_label(modality: str | None, task_type: str | None, metric: str | None, family: str | None) -> str:
+    """"image · segmentation · IoU / Dice": how kb read a query, readable ("unknown" when it read nothing)."""
+    parts = [p for p in (modality, task_type.replace("_", " ") if task_type else None, metric_label(metric, family))
+             if p]
+    return " · ".join(parts) if parts else "unknown"
 
 
 def ordinal(n: int) -> str:
@@ -114,7 +135,7 @@ def evidence_markdown(quote_text: str, query: str) -> str:
 
 def evidence_caption(*, helped: bool, rank: int | None, competition: str | None, competition_title: str | None,
                      year: int | None, source: str | None, title: str, url: str, document_id: int,
-                     passage_url: str | None = None) -> str:
+                     passage_url: str | None = None, chunk_id: int | None = None) -> str:
     """One line under an evidence quote: verdict · rank · competition · source · labelled links (the
     write-up, the passage in it, and the copy kept here)."""
     verdict = ":green[**helped**]" if helped else ":red[**did not help**]"
@@ -127,69 +148,9 @@ def evidence_caption(*, helped: bool, rank: int | None, competition: str | None,
         parts.append(escape_markdown(source))
     parts.append("write-up: " + link(title or host(url) or url, url))
     if passage_url and passage_url != url:
-        parts.append(link("the passage", passage_url))
-    parts.append(internal_link("read here", view="document", doc=document_id))
+        parts.append("passage: " + link("the quote in the original", passage_url))
+    parts.append(internal_link("read here", view="document", doc=document_id, chunk=chunk_id))
     return " · ".join(parts)
-
-
-def document_markdown(text: str, *, top_level: int = 3) -> str:
-    """A stored write-up (markdown-lite: ``#`` headings, list items, paragraphs, code fences) as safe markdown.
-
-    Headings are shifted so the write-up's ``#`` renders at level ``top_level``; list items become
-    bullets; code stays in fenced blocks (re-fenced so no line of it can close the fence early);
-    all other text is escaped, so nothing in it can inject links, images or HTML.
-    """
-    blocks: list[str] = []
-    paragraph: list[str] = []
-    items: list[str] = []
-    code: list[str] | None = None
-    opener = info = ""
-
-    def flush() -> None:
-        if paragraph:
-            blocks.append(escape_markdown(" ".join(paragraph)))
-            paragraph.clear()
-        if items:
-            blocks.append(bullet_list(items))
-            items.clear()
-
-    for raw in text.splitlines():
-        line = raw.strip()
-        fence = _FENCE.match(raw)
-        if code is not None:
-            if fence and fence.group(1)[0] == opener[0] and len(fence.group(1)) >= len(opener) and not fence.group(2):
-                blocks.append(code_block(code, info))
-                code = None
-            else:
-                code.append(raw.rstrip())
-            continue
-        if fence:
-            flush()
-            code, opener, info = [], fence.group(1), fence.group(2)
-            continue
-        heading = _HEADING.match(line)
-        item = _ITEM.match(line)
-        if heading:
-            flush()
-            level = min(top_level + len(heading.group(1)) - 1, 6)
-            title = escape_markdown(heading.group(2).strip().rstrip("#").strip())
-            if title:
-                blocks.append("#" * level + " " + title)
-        elif item:
-            if paragraph:
-                flush()
-            number = item.group(1)
-            items.append(escape_markdown(f"{number} {item.group(2)}" if number[0].isdigit() else item.group(2)))
-        elif not line:
-            flush()
-        elif items:
-            items[-1] += " " + escape_markdown(line)  # a list item continued on the next line
-        else:
-            paragraph.append(line)
-    if code is not None:
-        blocks.append(code_block(code, info))
-    flush()
-    return "\n\n".join(blocks)
 
 
 def code_block(lines: list[str], info: str = "") -> str:

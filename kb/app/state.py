@@ -55,6 +55,7 @@ class AppState:
     exclude: str | None = None
     doc: int | None = None
     k: int = DEFAULT_K
+    chunk: int | None = None  # the passage of ``doc`` to show (opened from a search hit or a quote)
 
 
 _TEXT_FILTERS = ("modality", "source", "kind", "competition")
@@ -97,6 +98,7 @@ def parse_params(params: Mapping[str, object]) -> AppState:
     return AppState(
         view=view, q=q, filters=filters, exclude=_first(params, "exclude"),
         doc=_int(_first(params, "doc"), 1, 2**62), k=_int(_first(params, "k"), 1, MAX_K) or DEFAULT_K,
+        chunk=_int(_first(params, "chunk"), 1, 2**62),
     )
 
 
@@ -114,6 +116,8 @@ def to_params(state: AppState) -> dict[str, str]:
             out["k"] = str(state.k)
     if state.view == "document" and state.doc is not None:
         out["doc"] = str(state.doc)
+        if state.chunk is not None:
+            out["chunk"] = str(state.chunk)
     return out
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from kb import FilterOptions, KnowledgeBase
+from kb.app.loader import Loader
 from kb.app.state import (
     DEFAULT_K,
     RANK_CHOICES,
@@ -31,30 +32,59 @@ from kb.errors import KBError
 
 BUILD_COMMAND = "kb ingest mirror ../shared/corpus"
 # session-state keys that must survive views in which their widgets are not drawn
-PERSISTENT = ("view", "q", "search_q", "exclude", "k", "doc", "techs", "ov_modality", "ov_task_type",
+PERSISTENT = ("view", "q", "search_q", "exclude", "k", "doc", "chunk", "techs", "ov_modality", "ov_task_type",
               "ov_metric_family",
               "f_modality", "f_source", "f_kind", "f_competition", "f_years", "f_max_rank")
 FILTER_KEYS = ("f_modality", "f_source", "f_kind", "f_competition", "f_max_rank")
 
 
-@st.cache_resource(show_spinner="Loading the knowledge base, the model and the indexes…")
-def _open(home: str, model: str) -> KnowledgeBase:
-    """One read-only knowledge base per (home, model), shared by every session; warmed up once."""
-    kb = KnowledgeBase.open(home, readonly=True)
-    try:
-        kb.check_model()
-        kb.dense_index()
-        kb.encode_query("warm up the model")
-        _ = kb.vocabulary
-    except KBError:
-        pass  # reported when a query needs the broken part
-    return kb
+@st.cache_resource(show_spinner=False)
+def _loader(home: str, model: str) -> Loader:
+    """One loader per (home, model) for the whole server process: one knowledge base, one model, shared by
+    every session."""
+    return Loader(home, model).start()
+
+
+def warm() -> Loader:
+    """Start loading the configured knowledge base now, in the background (``kb serve`` calls it before the
+    server takes its first visitor)."""
+    settings = load_settings()
+    return _loader(str(settings.home), settings.model)
 
 
 def open_kb() -> KnowledgeBase:
-    """The shared knowledge base for the configured KB_HOME and model (raises KBError if missing)."""
+    """The shared knowledge base for the configured KB_HOME and model, warmed up (raises KBError if missing).
+
+    While it is still loading, the page says what it is loading and for how long it has been at it."""
     settings = load_settings()
-    return _open(str(settings.home), settings.model)
+    loader = _loader(str(settings.home), settings.model)
+    if not loader.done:
+        _show_loading(loader)
+    try:
+        return loader.result()
+    except KBError:
+        _loader.clear(str(settings.home), settings.model)  # built or fixed by the next visit: try again
+        raise
+
+
+def loading_message(loader: Loader) -> str:
+    """What a visitor reads while the server is still loading."""
+    return (f"**Starting kb — {loader.stage}…** ({loader.elapsed:.0f} s)  \n"
+            "The model, the indexes and the write-ups load once, when the server starts; "
+            "every page after that opens at once.")
+
+
+def _show_loading(loader: Loader) -> None:
+    box = st.empty()
+    shown = None
+    while not loader.wait(0.2):
+        message = loading_message(loader)
+        if message != shown:
+            with box.container():
+                st.info(message, icon=":material/hourglass_top:")
+                st.progress(min(loader.step / loader.total, 1.0))
+            shown = message
+    box.empty()
 
 
 def build_hint(home: str | None = None) -> None:
@@ -93,6 +123,7 @@ def init_session(opts: FilterOptions) -> None:
     ss["exclude"] = state.exclude
     ss["k"] = state.k
     ss["doc"] = state.doc
+    ss["chunk"] = state.chunk
     ss["f_modality"] = f.modality if f.modality in opts.modalities else None
     ss["f_source"] = f.source if f.source in opts.sources else None
     ss["f_kind"] = _match_case(f.kind, opts.kinds)
@@ -121,7 +152,7 @@ def current_state(opts: FilterOptions) -> AppState:
     view = ss.get("view") or "recommend"
     q = ss.get("search_q") if view == "search" else ss.get("q")
     return AppState(view=view, q=" ".join((q or "").split()), filters=filters(opts), exclude=ss.get("exclude"),
-                    doc=ss.get("doc"), k=ss.get("k") or DEFAULT_K)
+                    doc=ss.get("doc"), k=ss.get("k") or DEFAULT_K, chunk=ss.get("chunk"))
 
 
 def sync_url(state: AppState) -> None:
@@ -131,10 +162,11 @@ def sync_url(state: AppState) -> None:
         st.query_params.from_dict(params)
 
 
-def go_to_document(document_id: int) -> None:
-    """Button callback: open a document in the document view."""
+def go_to_document(document_id: int, chunk_id: int | None = None) -> None:
+    """Button callback: open a document in the document view, at one of its passages if given."""
     st.session_state["view"] = "document"
     st.session_state["doc"] = document_id
+    st.session_state["chunk"] = chunk_id
 
 
 # -- sidebar -----------------------------------------------------------------------------------------

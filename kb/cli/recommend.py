@@ -69,6 +69,8 @@ def render_recommendation(rec) -> str:  # noqa: ANN001 (Recommendation)
                  + f"  ({how}; change with --modality / --task-type / --metric-family)")
     if p.constraints:
         lines.append("Constraints: " + ", ".join(p.constraints))
+    if rec.coverage and rec.coverage.note:
+        lines.append(rec.coverage.note)
     if rec.abstained:
         lines += ["", click.style(rec.message or "No close match.", bold=True)]
     if rec.table_stakes:

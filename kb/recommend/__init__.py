@@ -6,6 +6,7 @@ ranks techniques and picks quotes, ``corpus`` holds what they aggregate over, ``
 them together.
 """
 
+from kb.recommend.coverage import Coverage
 from kb.recommend.types import (
     DocumentRef,
     Evidence,
@@ -15,4 +16,5 @@ from kb.recommend.types import (
     TechniqueScore,
 )
 
-__all__ = ["DocumentRef", "Evidence", "QueryProfile", "Recommendation", "SimilarCompetition", "TechniqueScore"]
+__all__ = ["Coverage", "DocumentRef", "Evidence", "QueryProfile", "Recommendation", "SimilarCompetition",
+           "TechniqueScore"]

@@ -34,6 +34,8 @@ def to_markdown(rec: Recommendation) -> str:
              + ("" if not p.inferred else f" (inferred, confidence {p.confidence:.0%})")]
     if p.constraints:
         lines.append(f"**Constraints:** {_text(', '.join(p.constraints))}")
+    if rec.coverage and rec.coverage.note:
+        lines += ["", f"*{_text(rec.coverage.note)}*"]
     if rec.abstained:
         lines += ["", f"**{_text(rec.message or 'No close match.')}**"]
     if rec.table_stakes:

@@ -18,6 +18,7 @@ import numpy as np
 from kb.profile import infer_profile, modality_confidence, modality_scores
 from kb.recommend import scoring
 from kb.recommend.corpus import CorpusData, corpus_data
+from kb.recommend.coverage import Coverage, coverage_of, query_years
 from kb.recommend.page import Page, ml_cues, read_page
 from kb.recommend.scoring import (
     TechniqueVote,
@@ -96,6 +97,7 @@ def recommend(kb: KnowledgeBase, description: str, k: int = 10, *, exclude_compe
     if exclude_competition:
         excluded |= data.comp_docs.get(exclude_competition, set())
     mask = data.mask(allowed, excluded)
+    answer = partial(answer, coverage=_coverage(data, mask, profile, filters))
     if data.helped is None or data.comp_vectors is None or data.comp_centroids is None or not len(data.comp_slugs):
         return answer(abstained=True, message="The knowledge base holds no competitions yet.")
     if not mask.any():
@@ -148,6 +150,14 @@ def recommend(kb: KnowledgeBase, description: str, k: int = 10, *, exclude_compe
     top_shares = [(names[i], float(share[i])) for i in np.argsort(-share, kind="stable")[:SHARES] if share[i] > 0]
     return answer(techniques=techniques, competitions=similar, table_stakes=stakes,
                           shares=top_shares)
+
+
+def _coverage(data: CorpusData, mask: np.ndarray, profile: QueryProfile, filters: Filters) -> Coverage:
+    """How many write-ups the answer may draw on of the query's modality and years."""
+    docs = {slug: {d for d in ids if d in data.row and mask[data.row[d]]} for slug, ids in data.comp_docs.items()}
+    profiles = {slug: (p[0], p[3]) for slug, p in data.comp_profile.items()}
+    years = query_years(profile.year, profile.year_assumed, filters.year_min, filters.year_max)
+    return coverage_of(profiles, docs, profile.modality, years)
 
 
 def _neighbour_rows(data: CorpusData, mask: np.ndarray, comps: Sequence[int]) -> dict[int, list[int]]:

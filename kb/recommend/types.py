@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from kb.recommend.coverage import Coverage
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -148,6 +150,7 @@ class Recommendation:
     shares: list[tuple[str, float]] = field(default_factory=list)  # every technique's share, table stakes too
     kept_sections: tuple[str, ...] = ()
     dropped_sections: tuple[str, ...] = ()
+    coverage: Coverage | None = None  # how many write-ups of the query's modality and years kb holds
 
     def to_json(self) -> dict:
         return {"query": self.query, "abstained": self.abstained, "message": self.message,
@@ -155,4 +158,5 @@ class Recommendation:
                 "techniques": [t.to_json() for t in self.techniques],
                 "competitions": [c.to_json() for c in self.competitions],
                 "shares": [{"name": n, "share": round(v, 4)} for n, v in self.shares],
-                "page": {"kept": list(self.kept_sections), "dropped": list(self.dropped_sections)}}
+                "page": {"kept": list(self.kept_sections), "dropped": list(self.dropped_sections)},
+                "coverage": self.coverage.to_json() if self.coverage else None}

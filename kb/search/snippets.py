@@ -7,6 +7,7 @@ import re
 from kb.search.terms import query_stems
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_NON_WORD = re.compile(r"[^\w\s]")
 
 
 def best_window(text: str, query: str, width: int = 300) -> str:
@@ -24,8 +25,18 @@ def best_window(text: str, query: str, width: int = 300) -> str:
             best_start, best_hits = s, hits
     window = text[best_start:best_start + width]
     if best_start + width < len(text):
-        cut = window.rfind(" ")
-        window = window[: cut if cut > width // 2 else width].rstrip() + " …"
+        window = clip_at_word(window, text[best_start + width:best_start + width + 1]) + " …"
     if best_start > 0:
         window = "… " + window
     return window
+
+
+def clip_at_word(window: str, following: str = "") -> str:
+    """``window`` without the word that ``following`` (the next character of the text) would continue: cut at
+    its last space, else after its last non-word character, when either lies in its second half."""
+    if not (_WORD.match(following[:1]) and _WORD.match(window[-1:])):
+        return window.rstrip()  # the window ends between words
+    cut = window.rfind(" ")
+    if cut <= len(window) // 2:
+        cut = max((m.end() for m in _NON_WORD.finditer(window)), default=0)
+    return (window[:cut] if cut > len(window) // 2 else window).rstrip()

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from kb import Document, DocumentCompetition, DocumentTechnique, KnowledgeBase
-from kb.app.render import bullet_list, document_markdown, escape_markdown, internal_link, link, rank_label
+from kb.app.render import bullet_list, escape_markdown, internal_link, link, metric_label, rank_label
 from kb.app.views.recommend import describe_competition
+from kb.app.writeup import document_markdown, split_at_passage
+
+PASSAGE_ANCHOR = "passage"
+PASSAGE_LABEL = "The passage you opened"
+# scrolls the page to the marked passage once it is drawn (st.iframe runs it in a same-origin frame; no
+# write-up text goes into it)
+_SCROLL = """<script>
+let tries = 0;
+const jump = () => {{
+  const el = window.parent.document.getElementById({anchor});
+  if (el) {{ el.scrollIntoView({{block: "start"}}); }} else if (tries++ < 50) {{ setTimeout(jump, 100); }}
+}};
+jump();
+</script>"""
 
 
 def render(kb: KnowledgeBase) -> None:
@@ -26,10 +42,13 @@ def render(kb: KnowledgeBase) -> None:
     if doc is None:
         st.warning("This write-up is no longer in the knowledge base.")
         return
-    show(kb, doc)
+    chunk = st.session_state.get("chunk")
+    if chunk is not None and all(c.id != chunk for c in doc.chunks):
+        st.session_state["chunk"] = chunk = None  # another write-up was chosen
+    show(kb, doc, chunk)
 
 
-def show(kb: KnowledgeBase, doc: Document) -> None:
+def show(kb: KnowledgeBase, doc: Document, chunk: int | None = None) -> None:
     st.subheader(escape_markdown(doc.title or doc.url))
     facts = [doc.source, doc.author, doc.date]
     st.caption(" · ".join(escape_markdown(str(f)) for f in facts if f) + " · " + link("original", doc.url))
@@ -47,8 +66,22 @@ def show(kb: KnowledgeBase, doc: Document) -> None:
             st.markdown(":red[**Did not help**]")
             st.markdown(_technique_list(not_helped) or "none found")
     st.divider()
-    with st.container():
+    passage = next((c.text for c in doc.chunks if c.id == chunk), None)
+    parts = split_at_passage(doc.text, passage) if passage else None
+    if parts is None:
         st.markdown(document_markdown(doc.text) or "*(this write-up has no text)*")
+        return
+    before, marked, after = parts
+    st.caption(f"[Jump to the passage you opened](#{PASSAGE_ANCHOR})")
+    if before:
+        st.markdown(before)
+    with st.container(border=True):
+        st.subheader(f":orange-background[{PASSAGE_LABEL}]", anchor=PASSAGE_ANCHOR,
+                     help="The passage the search hit or the quote came from, in its place in the write-up.")
+        st.markdown(marked)
+    if after:
+        st.markdown(after)
+    st.iframe(_SCROLL.format(anchor=json.dumps(PASSAGE_ANCHOR)), height="content")
 
 
 def _competition_line(kb: KnowledgeBase, comp: DocumentCompetition) -> str:
@@ -56,6 +89,9 @@ def _competition_line(kb: KnowledgeBase, comp: DocumentCompetition) -> str:
     label = f"{name} ({comp.year})" if comp.year else name
     line = f"{link(label, comp.url)} · {rank_label(comp.rank)}"
     info = kb.competition(comp.slug)
+    metric = metric_label(info.metric, info.metric_family) if info else None
+    if metric:
+        line += " · " + escape_markdown(f"scored with {metric}")
     if info:
         line += " · " + internal_link("recommend for a competition like this", view="recommend",
                                       q=describe_competition(info), exclude=comp.slug)

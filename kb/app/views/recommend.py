@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 
 import streamlit as st
 
 from kb import CompetitionInfo, KnowledgeBase
-from kb.app.render import escape_markdown, evidence_caption, evidence_markdown, link
+from kb.app.render import escape_markdown, evidence_caption, evidence_markdown, link, metric_label, read_as_label
 from kb.app.state import DEFAULT_K, FilterState
 from kb.app.ui import show_error
 from kb.errors import KBError
@@ -40,6 +41,12 @@ OVERRIDES = {"ov_modality": ("Modality", MODALITIES, "modality"),
              "ov_metric_family": ("Metric family", METRIC_FAMILIES, "metric_family")}
 SCORE_HELP = ("The score is the technique's smoothed share among the similar competitions' winners times its lift "
               "over all winners (to the power 0.1): higher means more likely *and* more distinctive.")
+TECHNIQUE_LEGEND = ("Score: how often the winners of the similar competitions credit the technique, weighted by how "
+                    "much more often than winners in general; it compares techniques within this answer.")
+SIMILAR_LEGEND = "Score: how close each competition is to yours, from 0 (unrelated) to 1."
+SIMILAR_HELP = ("The score multiplies the text similarity of your description with the competition's description "
+                "and write-ups (0 to 1), a profile factor (same modality, task type and metric family) and a "
+                "closeness-in-time factor.")
 
 
 def _use_example(text: str) -> None:
@@ -58,7 +65,7 @@ def describe_competition(comp: CompetitionInfo) -> str:
     if profile:
         parts.append("Task: " + ", ".join(profile) + ".")
     if comp.metric:
-        parts.append(f"Evaluated with {comp.metric}.")
+        parts.append(f"Evaluated with {readable_metric(comp.metric)}.")
     return " ".join(parts)
 
 
@@ -132,7 +139,8 @@ def read_as(rec: Recommendation) -> None:
     p = rec.profile
     given = [f for f in ("modality", "task_type", "metric_family") if f not in p.inferred]
     how = "as you set it" if given else f"confidence {p.confidence:.0%}"
-    st.markdown(f"**Read as:** {escape_markdown(p.read_as())} · {how}")
+    label = read_as_label(p.modality, p.task_type, p.metric, p.metric_family)
+    st.markdown(f"**Read as:** {escape_markdown(label)} · {how}")
     notes = []
     if p.constraints:
         notes.append("constraints: " + ", ".join(p.constraints))
@@ -140,12 +148,24 @@ def read_as(rec: Recommendation) -> None:
         notes.append("left out as boilerplate: " + ", ".join(rec.dropped_sections[:8]))
     if notes:
         st.caption(escape_markdown(" · ".join(notes)))
+    if rec.coverage and rec.coverage.note:
+        st.warning(escape_markdown(rec.coverage.note), icon=":material/info:")
     with st.expander("Not right? Correct how kb read it", expanded=False):
         cols = st.columns(len(OVERRIDES) + 1, vertical_alignment="bottom")
         inferred = {"modality": p.modality, "task_type": p.task_type, "metric_family": p.metric_family}
-        for col, (key, (label, choices, kw)) in zip(cols, OVERRIDES.items(), strict=False):
-            col.selectbox(label, choices, key=key, index=None, placeholder=f"inferred: {inferred[kw] or 'unknown'}")
+        for col, (key, (name, choices, kw)) in zip(cols, OVERRIDES.items(), strict=False):
+            shown = _choice_label(kw)
+            value = inferred[kw]
+            col.selectbox(name, choices, key=key, index=None, format_func=shown,
+                          placeholder=f"inferred: {shown(value) if value else 'unknown'}")
         cols[-1].button("Use inferred", on_click=_reset_overrides)
+
+
+def _choice_label(field: str) -> Callable[[str], str]:
+    """How a "read as" choice is shown: metric families by their readable names."""
+    if field == "metric_family":
+        return lambda value: metric_label(None, value) or value
+    return lambda value: value.replace("_", " ")
 
 
 def show(rec: Recommendation, filters: FilterState) -> None:
@@ -167,6 +187,7 @@ def show(rec: Recommendation, filters: FilterState) -> None:
     with techniques:
         if not rec.abstained:
             st.subheader("Distinctive techniques", help=SCORE_HELP)
+            st.caption(TECHNIQUE_LEGEND)
             if not rec.techniques:
                 st.info("The similar write-ups credit nothing beyond the table stakes.")
             for category, items in group_by_category(rec.techniques):
@@ -174,7 +195,8 @@ def show(rec: Recommendation, filters: FilterState) -> None:
                 for tech in items:
                     _technique(tech, rec.query, expanded=rec.techniques.index(tech) < EXPANDED_TECHNIQUES)
     with competitions:
-        st.subheader("Similar past competitions")
+        st.subheader("Similar past competitions", help=SIMILAR_HELP)
+        st.caption(SIMILAR_LEGEND)
         _competitions(rec.competitions)
         with st.container(horizontal=True):
             st.download_button("Download as Markdown", to_markdown(rec), file_name="recommendation.md",
@@ -214,7 +236,8 @@ def _technique(tech: TechniqueScore, query: str, *, expanded: bool) -> None:
                 st.caption(evidence_caption(
                     helped=ev.helped, rank=ev.rank, competition=ev.competition,
                     competition_title=ev.competition_title, year=ev.year, source=ev.source,
-                    title=ev.title, url=ev.url, document_id=ev.document_id, passage_url=ev.passage_url))
+                    title=ev.title, url=ev.url, document_id=ev.document_id, passage_url=ev.passage_url,
+                    chunk_id=ev.chunk_id))
 
 
 def _competitions(competitions: list[SimilarCompetition]) -> None:
@@ -224,9 +247,10 @@ def _competitions(competitions: list[SimilarCompetition]) -> None:
     for comp in competitions:
         with st.container(border=True):
             name = comp.title or comp.slug
-            facts = [str(comp.year) if comp.year else None, readable_metric(comp.metric), comp.modality,
-                     f"score {comp.score:.2f}"]
-            st.markdown(f"**{link(name, comp.url)}**  \n" + " · ".join(escape_markdown(f) for f in facts if f))
+            facts = [str(comp.year) if comp.year else None, metric_label(comp.metric, comp.metric_family),
+                     comp.modality, f"score {comp.score:.2f}"]
+            st.markdown(f"**{link(name, comp.url)}**  \n" + " · ".join(escape_markdown(f) for f in facts if f),
+                        help=SIMILAR_HELP)
             st.caption(escape_markdown(comp.reason))
             if comp.has_writeups:
                 lines = []
