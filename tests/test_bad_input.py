@@ -287,3 +287,17 @@ def test_hostile_writeup_text_renders_as_escaped_text():
     formula = "$\\frac{1}{2}$"  # rendered as math (KaTeX), the rest escaped
     assert formula in out and re.findall(r"(?<!\\)[<>\[\]$]", out.replace(formula, "")) == []
     assert "\\<script\\>" in out and "\\<img src\\=x" in out
+
+
+def test_the_only_script_the_app_runs_is_the_fixed_scroll_with_no_write_up_text():
+    """``st.iframe`` runs HTML: allowed once, for the document view's scroll script, whose only parameter is
+    a constant anchor id (never anything from a write-up or a URL)."""
+    from kb.app.views import document
+
+    calls = [f"{path.relative_to(REPO)}: {line.strip()}" for path in _python_files()
+             for line in path.read_text(encoding="utf-8").splitlines()
+             if re.search(r"\biframe\(|components\.v1|\bst\.components\b", line)]
+    assert calls == ['kb/app/views/document.py: st.iframe(_SCROLL.format(anchor=json.dumps(PASSAGE_ANCHOR)),'
+                     ' height="content")']
+    assert re.fullmatch(r"[a-z][a-z0-9-]*", document.PASSAGE_ANCHOR)
+    assert re.findall(r"(?<!\{)\{(\w+)\}(?!\})", document._SCROLL) == ["anchor"]
