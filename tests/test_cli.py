@@ -1,6 +1,7 @@
 """The CLI as a user sees it: exit codes, messages and the JSON contracts."""
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -103,6 +104,8 @@ def test_recommend_json_contract_and_file_input(built_kb_home, monkeypatch, caps
 def test_recommend_text_output_and_techniques_listing(built_kb_home, monkeypatch, capsys):
     code, out, _ = run_main(monkeypatch, capsys, "recommend", "galaxy", "images", "classification")
     assert code == 0 and "Read as: image" in out and "credited in" in out and "https://" in out
+    labelled = r"— Galaxy Shapes Challenge \(\d{4}, rank \d+\); the quote in its write-up: https://\S+#:~:text="
+    assert re.search(labelled, out)
     assert "Similar past competitions:" in out and "same modality (image)" in out
     code, out, _ = run_main(monkeypatch, capsys, "recommend", "galaxy", "images", "--modality", "audio",
                             "--task-type", "regression")

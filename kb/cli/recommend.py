@@ -89,7 +89,8 @@ def render_recommendation(rec) -> str:  # noqa: ANN001 (Recommendation)
             where = e.competition_title or e.competition or "—"
             facts = ", ".join(x for x in (str(e.year) if e.year else "", f"rank {e.rank}" if e.rank else "") if x)
             lines.append(f"      “{e.snippet}”")
-            lines.append(f"        — {where}{f' ({facts})' if facts else ''}: {e.passage_url}")
+            source = f"{where} ({facts})" if facts else where
+            lines.append(f"        — {source}; the quote in its write-up: {e.passage_url}")
     if rec.competitions:
         lines += ["", click.style("Similar past competitions:", bold=True)]
     for i, c in enumerate(rec.competitions, 1):
