@@ -14,7 +14,7 @@ from kb.records import FetchedDocument, Outcome
 from kb.store import write
 from kb.store.db import transaction
 from kb.text.chunking import chunk_text
-from kb.text.clean import clean
+from kb.text.clean import CLEAN_VERSION, clean
 from kb.text.titles import document_title
 
 log = logging.getLogger(__name__)
@@ -35,12 +35,8 @@ def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
         same = write.find_same_document(conn, (doc.url, *doc.same_as))
         if same is not None:
             return _duplicate(conn, doc, same)
-    elif existing["raw_sha256"] == raw_hash:
-        with transaction(conn):
-            write.link_document(conn, existing["id"], doc.links)
-            write.remember_urls(conn, existing["id"], doc.same_as)
-            write.touch_document(conn, existing["id"])
-        return Outcome(doc.url, "unchanged", document_id=existing["id"])
+    elif existing["raw_sha256"] == raw_hash and existing["clean_version"] == CLEAN_VERSION:
+        return _unchanged(conn, doc, existing["id"])
     try:
         cleaned = clean(doc.raw, doc.content_type, url=doc.url, declared_charset=doc.charset)
     except ExtractError as e:
@@ -48,6 +44,11 @@ def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
     except Exception as e:  # a parser bug must not abort the run; it is reported with the URL
         log.exception("extracting %s failed", doc.url)
         return Outcome(doc.url, "failed", reason="parse", detail=f"{type(e).__name__}: {e}")
+    if existing is not None and existing["raw_sha256"] == raw_hash \
+            and existing["text_sha256"] == write.sha256(cleaned.text):  # re-cleaned by a newer version: the same
+        with transaction(conn):
+            write.set_clean_version(conn, existing["id"], CLEAN_VERSION)
+        return _unchanged(conn, doc, existing["id"])
     if len(cleaned.text.strip()) < MIN_TEXT_CHARS:
         return Outcome(doc.url, "failed", reason="empty", detail=f"only {len(cleaned.text.strip())} characters of text")
     if existing is None and (twin := write.find_same_text(conn, write.sha256(cleaned.text), doc.source)):
@@ -58,13 +59,22 @@ def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
         url=doc.url, source=doc.source, title=title, author=doc.author or cleaned.meta.get("author"),
         date=doc.date or cleaned.meta.get("date"), content_type=doc.content_type, raw_sha256=raw_hash,
         text=cleaned.text, language=cleaned.language, license=doc.license, site=doc.site,
-        fetched_url=doc.fetched_url,
+        fetched_url=doc.fetched_url, clean_version=CLEAN_VERSION,
     )
     with transaction(conn):
         doc_id, was_new = write.save_document(conn, row, chunks)
         write.link_document(conn, doc_id, doc.links)
         write.remember_urls(conn, doc_id, doc.same_as)
     return Outcome(doc.url, "new" if was_new else "changed", document_id=doc_id, chunks=len(chunks))
+
+
+def _unchanged(conn: sqlite3.Connection, doc: FetchedDocument, document_id: int) -> Outcome:
+    """The same bytes, cleaned to the same text: refresh the links and the other URLs, nothing else."""
+    with transaction(conn):
+        write.link_document(conn, document_id, doc.links)
+        write.remember_urls(conn, document_id, doc.same_as)
+        write.touch_document(conn, document_id)
+    return Outcome(doc.url, "unchanged", document_id=document_id)
 
 
 def _duplicate(conn: sqlite3.Connection, doc: FetchedDocument, same: sqlite3.Row) -> Outcome:

@@ -40,6 +40,27 @@ def test_changed_document_is_reembedded_only_where_text_changed(kb, mirror):
     assert kb.search("eight flips test time augmentation", k=1)[0].url.endswith("galaxy-shapes/blob/main/README.md")
 
 
+def test_an_improved_cleaning_reaches_documents_whose_bytes_did_not_change(kb, mirror):
+    from kb.text.clean import CLEAN_VERSION
+
+    ingest_mirror(kb, mirror)
+    rows = kb.conn.execute("SELECT url, clean_version FROM documents ORDER BY id").fetchall()
+    assert {r["clean_version"] for r in rows} == {CLEAN_VERSION}
+    galaxy = "https://github.com/alice/galaxy-shapes/blob/main/README.md"
+    chunk_ids = [c.id for c in kb.document(galaxy).chunks]
+    text = kb.document(galaxy).text
+    # as an older cleaning left them: one document with the same text, one whose text came out differently
+    kb.conn.execute("UPDATE documents SET clean_version = NULL")
+    kb.conn.execute("UPDATE documents SET text = 'older cleaning', text_sha256 = 'x' WHERE url != ?", (galaxy,))
+    again = ingest_mirror(kb, mirror).to_dict()
+    assert (again["new"], again["changed"], again["unchanged"], again["embedded_chunks"]) == (0, 3, 1, 0)
+    assert kb.document(galaxy).text == text and [c.id for c in kb.document(galaxy).chunks] == chunk_ids
+    assert "older cleaning" not in {d.text for d in map(kb.document, [r["url"] for r in rows])}
+    assert {r[0] for r in kb.conn.execute("SELECT clean_version FROM documents")} == {CLEAN_VERSION}
+    last = ingest_mirror(kb, mirror).to_dict()
+    assert (last["changed"], last["unchanged"]) == (0, 4)
+
+
 def test_search_returns_one_result_per_document_with_competition(built_kb):
     results = built_kb.search("lag features rolling means LightGBM", k=10)
     assert results[0].url == "https://github.com/bob/store-sales/blob/main/docs/solution%20notes.rst"

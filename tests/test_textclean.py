@@ -180,6 +180,18 @@ def test_html_page_saved_as_markdown_is_cleaned_as_html() -> None:
     assert "<p>" not in doc.text and "do-not-index" not in doc.text
 
 
+def test_a_pipe_table_markdown_did_not_recognise_is_kept_as_table_rows() -> None:
+    """Forum posts put a table straight under a sentence, with a separator row narrower than the header:
+    not a table to CommonMark (the rows would fold into one line of pipes), still rows to a reader."""
+    raw = ("We compared our models as follows:\n| Model | CV | Public LB |\n| --- | --- |\n"
+           "| TabM | 0.9768 | 0.9776 |\n| XGBoost | 0.9765 | N/A | \nAfter that we blended them.\n\n"
+           "A pipe | inside prose | is not a table.\n")
+    text = clean(raw.encode(), "text/markdown").text
+    assert ("We compared our models as follows:\n\nModel | CV | Public LB\nTabM | 0.9768 | 0.9776\n"
+            "XGBoost | 0.9765 | N/A\n\nAfter that we blended them.") in text
+    assert "A pipe | inside prose | is not a table." in text
+
+
 def test_old_table_layout_page_falls_back_to_the_dom_walker() -> None:
     paragraphs = "".join(
         f"<p>{n}. Part {n}</p><p>Sentence {n} describes one more step of the method in plain words.</p>"

@@ -186,3 +186,10 @@ CREATE TABLE document_urls (
 CREATE INDEX document_urls_document ON document_urls (document_id);
 CREATE INDEX documents_text_sha ON documents (text_sha256)
 """)
+
+
+@migration(6, "documents_clean_version")
+def m0006_documents_clean_version(conn: sqlite3.Connection) -> None:
+    """Which version of the text cleaning made a document's text (NULL: before versions were recorded), so
+    that an improved cleaning reaches documents whose bytes did not change."""
+    conn.execute("ALTER TABLE documents ADD COLUMN clean_version TEXT")

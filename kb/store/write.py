@@ -79,10 +79,17 @@ class DocumentRow:
     license: str | None
     site: str | None
     fetched_url: str | None
+    clean_version: str | None = None  # kb.text.clean.CLEAN_VERSION of the cleaning that made ``text``
 
 
 def find_document(conn: sqlite3.Connection, url: str) -> sqlite3.Row | None:
-    return conn.execute("SELECT id, raw_sha256, text_sha256 FROM documents WHERE url = ?", (url,)).fetchone()
+    return conn.execute("SELECT id, raw_sha256, text_sha256, clean_version FROM documents WHERE url = ?",
+                        (url,)).fetchone()
+
+
+def set_clean_version(conn: sqlite3.Connection, document_id: int, version: str) -> None:
+    """Record that cleaning ``version`` makes the stored text of the document (it re-cleaned to the same text)."""
+    conn.execute("UPDATE documents SET clean_version = ? WHERE id = ?", (version, document_id))
 
 
 def find_same_document(conn: sqlite3.Connection, urls: Iterable[str]) -> sqlite3.Row | None:
@@ -143,20 +150,21 @@ def save_document(conn: sqlite3.Connection, doc: DocumentRow, chunks: list[Chunk
     ts = now()
     existing = conn.execute("SELECT id FROM documents WHERE url = ?", (doc.url,)).fetchone()
     values = (doc.source, doc.title, doc.author, doc.date, doc.content_type, doc.raw_sha256, doc.text,
-              sha256(doc.text), doc.language, doc.license, doc.site, doc.fetched_url, ts, ts)
+              sha256(doc.text), doc.language, doc.license, doc.site, doc.fetched_url, doc.clean_version, ts, ts)
     if existing:
         doc_id = existing[0]
         conn.execute(
             "UPDATE documents SET source=?, title=?, author=?, date=?, content_type=?, raw_sha256=?, text=?,"
-            " text_sha256=?, language=?, license=?, site=?, fetched_url=?, fetched_at=?, updated_at=? WHERE id=?",
+            " text_sha256=?, language=?, license=?, site=?, fetched_url=?, clean_version=?, fetched_at=?,"
+            " updated_at=? WHERE id=?",
             (*values, doc_id),
         )
         delete_chunks(conn, doc_id)
     else:
         doc_id = conn.execute(
             "INSERT INTO documents (source, title, author, date, content_type, raw_sha256, text, text_sha256,"
-            " language, license, site, fetched_url, fetched_at, updated_at, url)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " language, license, site, fetched_url, clean_version, fetched_at, updated_at, url)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*values, doc.url),
         ).lastrowid
     for chunk in chunks:

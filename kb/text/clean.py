@@ -22,6 +22,10 @@ from kb.text.rst import rst_to_lite
 
 __all__ = ["CleanDoc", "clean", "decode_bytes", "guess_language", "looks_binary"]
 
+# the version of what cleaning makes of the same bytes: a change that alters stored text bumps it, and the
+# next ingest re-cleans documents cleaned by an older version (their raw bytes unchanged); see kb/documents.py
+CLEAN_VERSION = "2"  # 2: pipe-table rows inside a markdown paragraph are kept as table rows
+
 _EXTENSIONS = {
     ".md": "markdown", ".markdown": "markdown", ".mdown": "markdown", ".mkd": "markdown", ".rmd": "markdown",
     ".rst": "rst", ".rest": "rst", ".html": "html", ".htm": "html", ".xhtml": "html", ".txt": "plain",

@@ -50,6 +50,8 @@ _LEFTOVER_LINK = re.compile(
     r"|!?\[([^\]\n]*)\]\((?:https?://|www\.)[^\s)'\"]*\)?"
 )
 _BR = re.compile(r"<br\s*/?>", re.I)
+_SOFT = "\ue002"  # a soft line break inside a paragraph, until the paragraph knows which lines are table rows
+_SEPARATOR_CELL = re.compile(r"^:?-{2,}:?$")
 
 _MD = MarkdownIt("commonmark").enable("table")
 
@@ -195,8 +197,7 @@ class _Renderer:
             text = collapse(self.inline(node.children[0])) if node.children else ""
             return [f"{'#' * int(node.tag[1])} {text}"] if text else []
         if kind == "paragraph":
-            text = self.paragraph(node)
-            return [text] if text else []
+            return self.paragraph(node)
         if kind in ("bullet_list", "ordered_list"):
             return self.list_block(node, ordered=kind == "ordered_list")
         if kind == "code_block" and not _ANY_TAG.sub("", node.content).strip():
@@ -213,18 +214,38 @@ class _Renderer:
             return []
         return self.blocks(node)
 
-    def paragraph(self, node: SyntaxTreeNode) -> str:
-        raw = _LEFTOVER_LINK.sub(_unlink, "".join(self.inline(child) for child in node.children))
-        return "\n".join(line for line in (collapse(part) for part in raw.split("\n")) if line)
+    def paragraph(self, node: SyntaxTreeNode) -> list[str]:
+        """A paragraph's text; pipe-table rows inside it (a table markdown did not recognise: no blank line
+        before it, or a separator row of the wrong width) become a table block of their own."""
+        raw = _LEFTOVER_LINK.sub(_unlink, "".join(self.inline(child, soft=_SOFT) for child in node.children))
+        blocks: list[str] = []
+        prose: list[str] = []
+        rows: list[str] = []
+        for line in raw.split(_SOFT):
+            cells = _pipe_row(line)
+            if cells is None:
+                if rows:
+                    blocks.append("\n".join(rows))
+                    rows = []
+                prose.append(line)
+                continue
+            if prose:
+                blocks.append(_prose(" ".join(prose)))
+                prose = []
+            if not all(_SEPARATOR_CELL.match(c) for c in cells):
+                rows.append(" | ".join(cells))
+        blocks.extend(["\n".join(rows)] if rows else [])
+        blocks.extend([_prose(" ".join(prose))] if prose else [])
+        return [b for b in blocks if b]
 
-    def inline(self, node: SyntaxTreeNode) -> str:
+    def inline(self, node: SyntaxTreeNode, soft: str = " ") -> str:
         out: list[str] = []
         for child in node.children:
             kind = child.type
             if kind == "text":
                 out.append(_FOOTNOTE_REF.sub("", _IAL.sub("", child.content)))
             elif kind == "softbreak":
-                out.append(" ")
+                out.append(soft)
             elif kind == "hardbreak":
                 out.append("\n")
             elif kind == "code_inline":
@@ -232,7 +253,7 @@ class _Renderer:
             elif kind == "html_inline":
                 out.append("\n" if _BR.match(child.content) else "")
             elif kind != "image":
-                out.append(self.inline(child))
+                out.append(self.inline(child, soft))
         return "".join(out)
 
     def list_block(self, node: SyntaxTreeNode, ordered: bool) -> list[str]:
@@ -261,6 +282,20 @@ class _Renderer:
                 if any(cells):
                     rows.append(" | ".join(cells))
         return ["\n".join(rows)] if rows else []
+
+
+def _prose(raw: str) -> str:
+    """Paragraph text with its hard line breaks kept and whitespace folded."""
+    return "\n".join(line for line in (collapse(part) for part in raw.split("\n")) if line)
+
+
+def _pipe_row(line: str) -> list[str] | None:
+    """The cells of a line written as a pipe-table row (``| a | b |``), else None."""
+    text = line.strip()
+    if len(text) < 3 or not (text.startswith("|") and text.endswith("|")) or "\n" in text:
+        return None
+    cells = [collapse(c) for c in text[1:-1].split("|")]
+    return cells if len(cells) >= 2 else None
 
 
 def markdown_to_lite(text: str) -> str:
