@@ -16,19 +16,13 @@ import re
 from dataclasses import dataclass
 
 from kb.app.render import code_block, escape_span
+from kb.text.markdown import MATH_SPANS
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})(.*)$")
 _ITEM = re.compile(r"^(\s*)([-*+•]|\d{1,3}[.)])\s+(.*)$")
-# inline code, then the math spans the ingestion keeps (same shapes as kb.text.markdown)
-_INLINE = re.compile(
-    r"(?P<code>(?P<ticks>`+)(?P<body>.+?)(?P=ticks))"
-    r"|\$\$(?P<display>[^$]+?)\$\$"
-    r"|\\\[(?P<bracket>.+?)\\\]"
-    r"|\\\((?P<paren>.+?)\\\)"
-    r"|(?<![\\$\w])\$(?P<inline>(?=[^\s$])[^$\n`]+?(?<=[^\s\\$]))\$(?![\d$])",
-    re.S,
-)
+# inline code, then the math spans the ingestion keeps
+_INLINE = re.compile("|".join((r"(?P<code>(?P<ticks>`+)(?P<body>.+?)(?P=ticks))", *MATH_SPANS)), re.S)
 # KaTeX commands that make links or HTML (off by default in KaTeX; kept as text here anyway)
 _UNSAFE_MATH = re.compile(r"\\(?:href|url|html\w*|includegraphics)\b|<|>", re.I)
 _ROW_SPLIT = " | "

@@ -28,13 +28,14 @@ _LIQUID_TAG = re.compile(r"\{%-?.*?-?%\}")
 _LIQUID_VAR = re.compile(r"\{\{[^{}\n]*\}\}")
 _SHORTCODE = re.compile(r"\{\{[<%](.*?)[>%]\}\}")
 _SHORTCODE_TEXT = re.compile(r"\b(?:caption|title)\s*=\s*\"([^\"]*)\"")
-_MATH = re.compile(
-    r"\$\$[^$]+?\$\$"
-    r"|\\\[.+?\\\]"
-    r"|\\\(.+?\\\)"
-    r"|(?<![\\$\w])\$(?=[^\s$])[^$\n`]+?(?<=[^\s\\$])\$(?![\d$])",
-    re.S,
+# the LaTeX spans kept verbatim through cleaning (the app renders the same shapes as math: kb/app/writeup.py)
+MATH_SPANS = (
+    r"\$\$(?P<display>[^$]+?)\$\$",
+    r"\\\[(?P<bracket>.+?)\\\]",
+    r"\\\((?P<paren>.+?)\\\)",
+    r"(?<![\\$\w])\$(?P<inline>(?=[^\s$])[^$\n`]+?(?<=[^\s\\$]))\$(?![\d$])",
 )
+_MATH = re.compile("|".join(MATH_SPANS), re.S)
 _PRE = re.compile(r"^(`{3,}|~{3,}).*?^\1|<pre\b[^>]*>(.*?)</pre>", re.M | re.S | re.I)
 _ANY_TAG = re.compile(r"<[^>]+>")
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
