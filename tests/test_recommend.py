@@ -188,6 +188,11 @@ def test_what_is_never_evidence_and_what_is_weak():
     assert weak_quote("Other teams used a GRU on the raw signal, we heard.")
     assert weak_quote("Inference could be ported to a faster runtime later on.")
     assert weak_quote("Blending")
+    for citation in ('Xie et al. "Self-training with Noisy Student improves ImageNet classification" CVPR 2020',
+                     'Reference code for our CLEF working note, "A Sound-Event-Detection Pipeline for Birds".',
+                     "The augmentation follows the SpecAugment paper (arXiv:1904.08779) closely enough."):
+        assert weak_quote(citation), citation
+    assert not weak_quote("We trained the SED model with SpecAugment [1], which gave +0.01 on the public board.")
     assert not weak_quote("We blended five LightGBM models with weights tuned on out-of-fold predictions.")
     assert quote_quality("We blended five LightGBM models, which improved the score by 0.004.") > quote_quality(
         "LightGBM models were blended with weights tuned on out-of-fold predictions.") > quote_quality(

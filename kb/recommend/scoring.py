@@ -226,7 +226,10 @@ _SECONDHAND = re.compile(
     r"\b(?:other\s+(?:teams?|people|participants|competitors|kagglers|solutions|articles|papers|approaches)"
     r"|others|(?:many|most|some)\s+(?:teams|people|participants|kagglers)|top\s+(?:teams|solutions)"
     r"|previous\s+competitions?|in\s+the\s+literature|guide|tutorial|could\s+(?:be|have)|would\s+(?:be|have)"
-    r"|might|if\s+(?:i|we)\s+had)\b|https?://|\[[^\]]*\]\([^)]*\)",
+    r"|might|if\s+(?:i|we)\s+had)\b|https?://|\[[^\]]*\]\([^)]*\)"
+    # a citation or a paper's title, not what the team did
+    r"|\bet\s+al\b|\barxiv\b|\bworking\s+note\b|^\W*reference\s+code\b"
+    r"|\b(?:cvpr|iccv|eccv|neurips|nips|icml|iclr|aaai|miccai|interspeech|icassp)\s*'?\d{2,4}\b",
     re.IGNORECASE)
 _FIRST_HAND = re.compile(r"\b(?:we|our|i|my|us)\b", re.IGNORECASE)
 _EFFECT = re.compile(
