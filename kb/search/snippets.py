@@ -17,7 +17,7 @@ def best_window(text: str, query: str, width: int = 300) -> str:
         return text
     terms = query_stems(query)
     best_start, best_hits = 0, -1
-    starts = [0] + [m.end() + 1 for m in re.finditer(r"[.!?]\s", text)]
+    starts = [0] + [m.end() for m in re.finditer(r"[.!?]\s", text)]  # where each sentence begins
     for s in starts:
         window = text[s:s + width].lower()
         hits = sum(1 for w in _WORD.findall(window) if any(w.startswith(t) for t in terms))
