@@ -97,8 +97,8 @@ def test_snippets_end_at_a_word_boundary_with_an_ellipsis():
     text = "lag features " * 40
     window = best_window(text, "lag", width=100)
     assert window.endswith(" …") and window[:-2].split()[-1] in ("lag", "features")
-    sentences = "First we cleaned the data. " * 20 + "With about a week to go we tried pseudo labels on the test set. " \
-        + "Nothing else changed. " * 20
+    sentences = ("First we cleaned the data. " * 20 + "With about a week to go we tried pseudo labels on the test set. "
+                 + "Nothing else changed. " * 20)
     window = best_window(sentences, "pseudo labels", width=120)
     assert window.startswith(("… First we", "… With about")) and "pseudo labels" in window  # a sentence's start
     assert window.endswith(" …")
