@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 
 import click
@@ -33,10 +32,10 @@ def search(query: tuple[str, ...], k: int, mode: str, fmt: str, as_json: bool, *
         echo_json({"query": text, "results": [r.to_json() for r in results]})
         return
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for i, r in enumerate(results, 1):
-            writer.writerow({"position": i, **r.to_json()})
+        from kb.search.spreadsheet import write_csv
+
+        rows = ({"position": i, **r.to_json()} for i, r in enumerate(results, 1))
+        write_csv(sys.stdout, CSV_COLUMNS, ([row[c] for c in CSV_COLUMNS] for row in rows))
         return
     if not results:
         click.echo("No results.")
