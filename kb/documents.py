@@ -46,9 +46,7 @@ def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
         return Outcome(doc.url, "failed", reason="parse", detail=f"{type(e).__name__}: {e}")
     if existing is not None and existing["raw_sha256"] == raw_hash \
             and existing["text_sha256"] == write.sha256(cleaned.text):  # re-cleaned by a newer version: the same
-        with transaction(conn):
-            write.set_clean_version(conn, existing["id"], CLEAN_VERSION)
-        return _unchanged(conn, doc, existing["id"])
+        return _unchanged(conn, doc, existing["id"], recleaned=True)
     if len(cleaned.text.strip()) < MIN_TEXT_CHARS:
         return Outcome(doc.url, "failed", reason="empty", detail=f"only {len(cleaned.text.strip())} characters of text")
     if existing is None and (twin := write.find_same_text(conn, write.sha256(cleaned.text), doc.source)):
@@ -68,9 +66,13 @@ def process(conn: sqlite3.Connection, doc: FetchedDocument) -> Outcome:
     return Outcome(doc.url, "new" if was_new else "changed", document_id=doc_id, chunks=len(chunks))
 
 
-def _unchanged(conn: sqlite3.Connection, doc: FetchedDocument, document_id: int) -> Outcome:
-    """The same bytes, cleaned to the same text: refresh the links and the other URLs, nothing else."""
+def _unchanged(conn: sqlite3.Connection, doc: FetchedDocument, document_id: int, *,
+               recleaned: bool = False) -> Outcome:
+    """The same bytes, cleaned to the same text: refresh the links and the other URLs (and, ``recleaned`` by
+    this version of the cleaning, record it), nothing else."""
     with transaction(conn):
+        if recleaned:
+            write.set_clean_version(conn, document_id, CLEAN_VERSION)
         write.link_document(conn, document_id, doc.links)
         write.remember_urls(conn, document_id, doc.same_as)
         write.touch_document(conn, document_id)
